@@ -1,0 +1,45 @@
+"""Settings: paths, base IRI and limits. Defaults < environment (THBKG_*) < CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the core needs, passed explicitly; nothing is read at import time."""
+
+    data: tuple[Path, ...] = (ROOT / "data" / "annex2018.ttl",)
+    inferred: tuple[Path, ...] = (ROOT / "data" / "annex2018.inferred.ttl",)
+    ontology: Path = ROOT / "ontology" / "thbkg.ttl"
+    shapes: Path = ROOT / "shapes" / "thbkg.shacl.ttl"
+    authorities: Path = ROOT / "data" / "authorities.ttl"
+    source: Path = ROOT / "data" / "sources" / "annex2018.fr.txt"
+    query_timeout: float = 10.0
+    max_rows: int = 10_000
+    max_body: int = 100_000
+
+    def with_overrides(self, **overrides: object) -> Settings:
+        """A copy with the given fields replaced; ``None`` values are ignored."""
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+
+_ENV_CASTS = {"query_timeout": float, "max_rows": int, "max_body": int}
+
+
+def from_environment(environ: dict[str, str] | None = None) -> Settings:
+    """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY."""
+    environ = os.environ if environ is None else environ
+    overrides: dict[str, object] = {}
+    for f in fields(Settings):
+        key = f"THBKG_{f.name.upper()}"
+        if f.name in _ENV_CASTS and key in environ:
+            try:
+                overrides[f.name] = _ENV_CASTS[f.name](environ[key])
+            except ValueError as exc:
+                raise ValueError(f"{key}={environ[key]!r}: {exc}") from None
+    return Settings().with_overrides(**overrides)

@@ -1,0 +1,74 @@
+"""Domain errors, each mapped once to an exit code and an HTTP status."""
+
+from __future__ import annotations
+
+
+class ThbkgError(Exception):
+    """A failure a user can act on; its message says what and where."""
+
+    exit_code = 1
+    http_status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class LoadError(ThbkgError):
+    """A file cannot be read or parsed (the message names file, line and column)."""
+
+    exit_code = 2
+    http_status = 500
+
+
+class IngestError(ThbkgError):
+    """The annex source text does not follow the annex format, or names an unknown addressee."""
+
+    exit_code = 1
+    http_status = 400
+
+
+class ValidationFailed(ThbkgError):
+    """The graph does not conform to the shapes; carries the report."""
+
+    exit_code = 1
+    http_status = 500
+
+    def __init__(self, message: str, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class Inconsistent(ThbkgError):
+    """The reasoner found the ontology and data inconsistent."""
+
+    exit_code = 1
+    http_status = 500
+
+
+class QueryError(ThbkgError):
+    """A query that is malformed or that the endpoint refuses (update, SERVICE, remote FROM)."""
+
+    exit_code = 1
+    http_status = 400
+
+
+class QueryTimeout(ThbkgError):
+    """A query ran past the time limit and was stopped."""
+
+    exit_code = 3
+    http_status = 503
+
+
+class TooLarge(ThbkgError):
+    """A request body or a result beyond the configured limits."""
+
+    exit_code = 1
+    http_status = 413
+
+
+class NotAcceptable(ThbkgError):
+    """No representation matches the client's Accept header."""
+
+    exit_code = 1
+    http_status = 406

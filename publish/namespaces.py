@@ -1,0 +1,63 @@
+"""Our namespaces, prefixes and named-graph IRIs: the one registry every module imports."""
+
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
+
+BASE = "https://w3id.org/thbkg/"
+THB = Namespace(BASE + "ontology#")
+EUROVOC = Namespace("http://eurovoc.europa.eu/")
+ELI = Namespace("http://data.europa.eu/eli/ontology#")
+EU_COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
+EU_LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
+
+ONTOLOGY = URIRef(BASE + "ontology")
+SHAPES = URIRef(BASE + "shapes")
+DATASET = URIRef(BASE + "dataset")
+THEME_SCHEME = URIRef(BASE + "theme/scheme")
+LEVEL_SCHEME = URIRef(BASE + "level/scheme")
+
+
+def resource(path: str) -> URIRef:
+    """The IRI of one of our resources, from its path under the base (``actor/police``)."""
+    return URIRef(BASE + path.lstrip("/"))
+
+
+def graph_iri(name: str) -> URIRef:
+    """The IRI of a named graph: ``graph/data``, ``graph/ontology``, ``graph/inferred``."""
+    return URIRef(f"{BASE}graph/{name}")
+
+
+DATA_GRAPH = graph_iri("data")
+ONTOLOGY_GRAPH = graph_iri("ontology")
+INFERRED_GRAPH = graph_iri("inferred")
+
+PREFIXES: dict[str, Namespace] = {
+    "thb": THB,
+    "thbr": Namespace(BASE),
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "owl": OWL,
+    "xsd": XSD,
+    "skos": SKOS,
+    "dcterms": DCTERMS,
+    "foaf": FOAF,
+    "org": ORG,
+    "prov": PROV,
+    "dcat": DCAT,
+    "void": VOID,
+    "sh": SH,
+    "eurovoc": EUROVOC,
+    "eli": ELI,
+}
+
+
+def bind_prefixes(graph: Graph) -> Graph:
+    """Bind our prefixes on ``graph`` (replacing rdflib's defaults) so every output reads alike."""
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
+    return graph
+
+
+def sparql_prologue() -> str:
+    """PREFIX declarations for every prefix we bind, for queries and the editor."""
+    return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())

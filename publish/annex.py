@@ -88,8 +88,10 @@ def read_annex(path: Path) -> list[Row]:
                 "(no 'PHENOMENON : THEME' heading above it)"
             )
         if not header_seen:
-            raise IngestError(f"{where}: recommendation {identifier!r} comes before the "
-                              f"{HEADER!r} header of its section")
+            raise IngestError(
+                f"{where}: recommendation {identifier!r} comes before the "
+                f"{HEADER!r} header of its section"
+            )
         if len(cells) != 3 or not all(cell.strip() for cell in cells):
             raise IngestError(
                 f"{where}: a recommendation row needs 3 tab-separated columns "
@@ -102,8 +104,18 @@ def read_annex(path: Path) -> list[Row]:
                 f"{where}: malformed identifier {identifier!r}: expected YEAR/NUMBER, "
                 "such as '2018/32'"
             )
-        rows.append(Row(Path(path), number, identifier, int(match["year"]),
-                        int(match["sequence"]), cells[1], cells[2], section))
+        rows.append(
+            Row(
+                Path(path),
+                number,
+                identifier,
+                int(match["year"]),
+                int(match["sequence"]),
+                cells[1],
+                cells[2],
+                section,
+            )
+        )
     if not rows:
         raise IngestError(f"{path}: no recommendation rows found")
     return rows
@@ -125,8 +137,9 @@ def split_cell(cell: str) -> list[str]:
 def _expand_ellipsis(parts: list[str]) -> list[str]:
     """'Ministres de l'Intérieur et de la Justice' names two ministers: repeat the head noun."""
     head = re.split(r"\s+(?:de|du|des|d')\b", parts[0], maxsplit=1)[0]
-    return [f"{head} {part}" if _PARTITIVE.match(part) and i else part
-            for i, part in enumerate(parts)]
+    return [
+        f"{head} {part}" if _PARTITIVE.match(part) and i else part for i, part in enumerate(parts)
+    ]
 
 
 def read_item(item: str) -> list[Group]:

@@ -39,11 +39,18 @@ def main(ctx: click.Context) -> None:
 @main.command()
 @click.argument("sources", nargs=-1, required=True, type=_existing)
 @click.option("--authorities", type=_existing, help="Authority file (default: the shipped one).")
-@click.option("-o", "--output", "out", type=click.Path(path_type=Path, dir_okay=False),
-              required=True, help="Turtle file to write (written atomically).")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="Turtle file to write (written atomically).",
+)
 @click.pass_obj
-def ingest(settings: Settings, sources: tuple[Path, ...], authorities: Path | None,
-           out: Path) -> None:
+def ingest(
+    settings: Settings, sources: tuple[Path, ...], authorities: Path | None, out: Path
+) -> None:
     """Build the graph from annex SOURCES and the authority file, and write it to OUT."""
     from .ingest import ingest as run_ingest
     from .ingest import write_atomically
@@ -55,8 +62,14 @@ def ingest(settings: Settings, sources: tuple[Path, ...], authorities: Path | No
 
 @main.command()
 @click.argument("files", nargs=-1, type=_existing)
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Report format.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
 @click.pass_obj
 def validate(settings: Settings, files: tuple[Path, ...], output_format: str) -> None:
     """Check FILES (default: the shipped data) against the SHACL shapes.

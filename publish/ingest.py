@@ -67,22 +67,29 @@ class Authorities:
         phenomenon = self.themes.get(_key(section.phenomenon))
         if theme is None or phenomenon is None:
             missing = section.title if theme is None else section.phenomenon
-            raise IngestError(f"{where}: unknown theme {missing!r} in heading "
-                              f"{section.heading!r}: add it to {self.path}")
+            raise IngestError(
+                f"{where}: unknown theme {missing!r} in heading "
+                f"{section.heading!r}: add it to {self.path}"
+            )
         if (theme, SKOS.broader, phenomenon) not in self.graph:
-            raise IngestError(f"{where}: {self.path} does not put theme {section.title!r} "
-                              f"under {section.phenomenon!r}, as the heading does")
+            raise IngestError(
+                f"{where}: {self.path} does not put theme {section.title!r} "
+                f"under {section.phenomenon!r}, as the heading does"
+            )
         return theme
 
     def report(self, year: int, where: str) -> URIRef:
         """The report an annex of ``year`` belongs to: the one issued that year."""
         reports = sorted(
-            report for report, issued in self.graph.subject_objects(DCTERMS.issued)
+            report
+            for report, issued in self.graph.subject_objects(DCTERMS.issued)
             if (report, RDF.type, THB.Report) in self.graph and str(issued)[:4] == str(year)
         )
         if len(reports) != 1:
-            raise IngestError(f"{where}: {self.path} must describe exactly one report issued "
-                              f"in {year}; found {len(reports)}")
+            raise IngestError(
+                f"{where}: {self.path} must describe exactly one report issued "
+                f"in {year}; found {len(reports)}"
+            )
         return reports[0]
 
     def closure(self, used: Iterable[URIRef]) -> Iterator[URIRef]:
@@ -120,8 +127,10 @@ def _addressees(row: Row, authorities: Authorities, graph: Graph, rec: URIRef) -
                     used.add(member)
             elif any(members):
                 unknown = [p for p, m in zip(group.parts, members, strict=True) if m is None]
-                raise IngestError(f"{where}: in ({group.parenthetical}), unknown member "
-                                  f"{unknown[0]!r}: add it to {authorities.path}")
+                raise IngestError(
+                    f"{where}: in ({group.parenthetical}), unknown member "
+                    f"{unknown[0]!r}: add it to {authorities.path}"
+                )
             else:
                 graph.add((rec, THB.addressedTo, actor))
                 if group.parenthetical:
@@ -144,8 +153,10 @@ def build_graph(rows: Iterable[Row], authorities: Authorities) -> Graph:
         where = f"{row.source}:{row.line}"
         if row.identifier in seen:
             first = seen[row.identifier]
-            raise IngestError(f"{where}: identifier {row.identifier!r} already used at "
-                              f"{first.source}:{first.line}")
+            raise IngestError(
+                f"{where}: identifier {row.identifier!r} already used at "
+                f"{first.source}:{first.line}"
+            )
         seen[row.identifier] = row
         rec = resource(f"recommendation/{row.year}-{row.sequence}")
         theme, report = authorities.theme(row), authorities.report(row.year, where)

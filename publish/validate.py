@@ -55,9 +55,11 @@ class Report:
         return "\n\n".join(blocks) + f"\n\n{verdict}: {len(self.results)} result(s)."
 
     def to_json(self) -> str:
-        return json.dumps({"conforms": self.conforms,
-                           "results": [asdict(r) for r in self.results]},
-                          ensure_ascii=False, indent=2)
+        return json.dumps(
+            {"conforms": self.conforms, "results": [asdict(r) for r in self.results]},
+            ensure_ascii=False,
+            indent=2,
+        )
 
 
 def _show(graph: Graph, node: object) -> str:
@@ -90,8 +92,13 @@ def validate_graph(data: Graph, settings: Settings) -> Report:
     shapes = load_graph([settings.shapes])
     ontology = load_graph([settings.ontology])
     conforms, report_graph, _ = shacl_validate(
-        data, shacl_graph=shapes, ont_graph=ontology, inference="none",
-        advanced=True, allow_warnings=True, do_owl_imports=False,
+        data,
+        shacl_graph=shapes,
+        ont_graph=ontology,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+        do_owl_imports=False,
     )
     bind_prefixes(report_graph)
     value = report_graph.value
@@ -99,15 +106,17 @@ def validate_graph(data: Graph, settings: Settings) -> Report:
     for result in report_graph.subjects(SH.resultSeverity, None):
         severity = str(value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
         messages = sorted(str(m) for m in report_graph.objects(result, SH.resultMessage))
-        results.append(Result(
-            severity=severity,
-            focus=_show(data, value(result, SH.focusNode)),
-            path=_show_path(report_graph, value(result, SH.resultPath)),
-            value=_show(data, value(result, SH.value)),
-            message=" / ".join(messages) or "(no message)",
-            shape=_show(shapes, value(result, SH.sourceShape)),
-            constraint=_show(report_graph, value(result, SH.sourceConstraintComponent)),
-        ))
+        results.append(
+            Result(
+                severity=severity,
+                focus=_show(data, value(result, SH.focusNode)),
+                path=_show_path(report_graph, value(result, SH.resultPath)),
+                value=_show(data, value(result, SH.value)),
+                message=" / ".join(messages) or "(no message)",
+                shape=_show(shapes, value(result, SH.sourceShape)),
+                constraint=_show(report_graph, value(result, SH.sourceConstraintComponent)),
+            )
+        )
     results.sort(key=lambda r: (_SEVERITY_ORDER.get(r.severity, 9), r.focus, r.path, r.message))
     return Report(bool(conforms), tuple(results))
 

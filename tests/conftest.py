@@ -43,12 +43,18 @@ def client(app):
     return app.test_client()
 
 
-def run_cli(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run ``thbkg ARGS`` as a user would: a subprocess, from the repository root."""
     return subprocess.run(
-        [sys.executable, "-m", "publish", *args], input=stdin, capture_output=True, text=True,
-        cwd=ROOT, timeout=timeout, env={**os.environ, **(env or {})},
+        [sys.executable, "-m", "publish", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -58,14 +64,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(*args: str, env: dict[str, str] | None = None,
-                 timeout: float = 60) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> tuple[subprocess.Popen[str], str]:
     """Start ``thbkg serve`` on 127.0.0.1 and a free port; wait until it accepts connections."""
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "publish", "serve", "--host", "127.0.0.1", "--port", str(port),
-         *args],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "publish",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            *args,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, **(env or {})},
     )
     deadline = time.monotonic() + timeout

@@ -22,13 +22,14 @@ class Settings:
     query_timeout: float = 10.0
     max_rows: int = 10_000
     max_body: int = 100_000
+    engine: str = "rdflib"  # SPARQL engine: "rdflib" or "oxigraph" (THBKG_ENGINE)
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given fields replaced; ``None`` values are ignored."""
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
-_ENV_CASTS = {"query_timeout": float, "max_rows": int, "max_body": int}
+_ENV_CASTS = {"query_timeout": float, "max_rows": int, "max_body": int, "engine": str}
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:

@@ -120,14 +120,18 @@ def test_identifier_year_sequence_and_labels(data: Graph) -> None:
 
 def test_addressees_are_the_most_specific_actors(data: Graph) -> None:
     for identifier, slugs in EXPECTED_ADDRESSEES.items():
-        addressed = {str(a).removeprefix(BASE + "actor/") for a in
-                     data.objects(_rec(identifier), THB.addressedTo)}
+        addressed = {
+            str(a).removeprefix(BASE + "actor/")
+            for a in data.objects(_rec(identifier), THB.addressedTo)
+        }
         assert addressed == slugs, identifier
 
 
 def test_groups_named_with_members_become_parents(data: Graph) -> None:
-    federal, local = (resource("actor/autorites-politiques-federales"),
-                      resource("actor/autorites-politiques-locales"))
+    federal, local = (
+        resource("actor/autorites-politiques-federales"),
+        resource("actor/autorites-politiques-locales"),
+    )
     for member in ("ministre-de-l-interieur", "ministre-de-la-justice"):
         assert (resource(f"actor/{member}"), ORG.subOrganizationOf, federal) in data
     for member in ("gouverneurs-de-province", "bourgmestres"):
@@ -138,15 +142,24 @@ def test_groups_named_with_members_become_parents(data: Graph) -> None:
 
 def test_qualifiers_become_qualified_addressings(data: Graph) -> None:
     found = {
-        (str(data.value(rec, DCTERMS.identifier)), data.value(node, THB.actor),
-         data.value(node, THB.qualifier))
+        (
+            str(data.value(rec, DCTERMS.identifier)),
+            data.value(node, THB.actor),
+            data.value(node, THB.qualifier),
+        )
         for rec, node in data.subject_objects(THB.qualifiedAddressing)
     }
     assert found == {
-        ("2018/33", resource("actor/cellule-interdepartementale-de-coordination"),
-         Literal("niveau politique", lang="fr")),
-        ("2018/38", resource("actor/services-de-police-locaux-de-villes-importantes"),
-         Literal("comme Bruxelles", lang="fr")),
+        (
+            "2018/33",
+            resource("actor/cellule-interdepartementale-de-coordination"),
+            Literal("niveau politique", lang="fr"),
+        ),
+        (
+            "2018/38",
+            resource("actor/services-de-police-locaux-de-villes-importantes"),
+            Literal("comme Bruxelles", lang="fr"),
+        ),
     }
 
 
@@ -154,8 +167,11 @@ def test_themes_follow_the_sections(data: Graph) -> None:
     for n in range(32, 43):
         expected = MINORS if n <= 38 else SMUGGLERS
         assert data.value(_rec(f"2018/{n}"), THB.theme) == resource(expected), n
-    headings = {line for line in SOURCE.read_text(encoding="utf-8").splitlines() if " : " in line
-                and "\t" not in line and not line.startswith("Annexe")}
+    headings = {
+        line
+        for line in SOURCE.read_text(encoding="utf-8").splitlines()
+        if " : " in line and "\t" not in line and not line.startswith("Annexe")
+    }
     assert {str(h) for h in data.objects(None, THB.headingText)} == headings
     assert data.value(resource(MINORS), SKOS.broader) == resource("theme/traite-des-etres-humains")
     assert data.value(resource(SMUGGLERS), SKOS.broader) == resource("theme/trafic-d-etres-humains")
@@ -163,8 +179,14 @@ def test_themes_follow_the_sections(data: Graph) -> None:
 
 def test_output_is_self_contained(data: Graph) -> None:
     """Every actor, theme and report the graph points to is described in it."""
-    for prop in (THB.addressedTo, ORG.subOrganizationOf, THB.theme, SKOS.broader,
-                 DCTERMS.isPartOf, DCTERMS.publisher):
+    for prop in (
+        THB.addressedTo,
+        ORG.subOrganizationOf,
+        THB.theme,
+        SKOS.broader,
+        DCTERMS.isPartOf,
+        DCTERMS.publisher,
+    ):
         for target in data.objects(None, prop):
             assert (target, SKOS.prefLabel, None) in data or (target, DCTERMS.title, None) in data
 
@@ -174,6 +196,7 @@ def test_ingested_graph_conforms(data: Graph, settings) -> None:
 
 
 # ---------------------------------------------------------------- bad input
+
 
 def _broken(tmp_path: Path, old: str, new: str) -> Path:
     text = SOURCE.read_text(encoding="utf-8")
@@ -185,18 +208,23 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
 
 BAD_INPUTS = {
     "unknown addressee": (
-        "- Service des Tutelles", "- Service des Tutelle",
+        "- Service des Tutelles",
+        "- Service des Tutelle",
         ["annex.txt:8:", "unknown addressee 'Service des Tutelle'", "authorities"],
     ),
     "unknown member": (
-        "de l'Intérieur et de la Justice", "de l'Intérieur et de la Culture",
+        "de l'Intérieur et de la Justice",
+        "de l'Intérieur et de la Culture",
         ["annex.txt:19:", "unknown member 'Ministres de la Culture'"],
     ),
     "malformed identifier": (
-        "2018/34\t", "2018-34\t", ["annex.txt:10:", "malformed identifier '2018-34'"],
+        "2018/34\t",
+        "2018-34\t",
+        ["annex.txt:10:", "malformed identifier '2018-34'"],
     ),
     "missing column": (
-        "\tCellule interdépartementale de coordination (niveau politique)", "",
+        "\tCellule interdépartementale de coordination (niveau politique)",
+        "",
         ["annex.txt:9:", "needs 3 tab-separated columns"],
     ),
     "outside any section": (
@@ -205,18 +233,24 @@ BAD_INPUTS = {
         ["annex.txt:4:", "'2018/31' stands outside any section"],
     ),
     "duplicate identifier": (
-        "2018/41\t", "2018/40\t", ["annex.txt:21:", "'2018/40' already used at", "annex.txt:20"],
+        "2018/41\t",
+        "2018/40\t",
+        ["annex.txt:21:", "'2018/40' already used at", "annex.txt:20"],
     ),
     "unknown theme": (
-        "CASSER LE BUSINESS MODEL DES PASSEURS", "CASSER LES RESEAUX",
+        "CASSER LE BUSINESS MODEL DES PASSEURS",
+        "CASSER LES RESEAUX",
         ["annex.txt:16:", "unknown theme 'CASSER LES RESEAUX'"],
     ),
     "heading without colon": (
-        "TRAFIC D'ÊTRES HUMAINS : CASSER", "TRAFIC D'ÊTRES HUMAINS CASSER",
+        "TRAFIC D'ÊTRES HUMAINS : CASSER",
+        "TRAFIC D'ÊTRES HUMAINS CASSER",
         ["annex.txt:16:", "must be a section heading"],
     ),
     "no report for the year": (
-        "2018/42\t", "2019/1\t", ["annex.txt:22:", "exactly one report issued in 2019"],
+        "2018/42\t",
+        "2019/1\t",
+        ["annex.txt:22:", "exactly one report issued in 2019"],
     ),
 }
 
@@ -246,10 +280,13 @@ def test_non_utf8_source_is_reported(tmp_path: Path) -> None:
 
 def test_unparseable_authority_file_is_reported(tmp_path: Path) -> None:
     authorities = tmp_path / "authorities.ttl"
-    authorities.write_text("@prefix thb: <https://w3id.org/thbkg/ontology#> .\n"
-                           'thb:a thb:b thb:c .\nthb:c thb:d "unterminated\n')
-    result = run_cli("ingest", str(SOURCE), "--authorities", str(authorities), "-o",
-                     str(tmp_path / "out.ttl"))
+    authorities.write_text(
+        "@prefix thb: <https://w3id.org/thbkg/ontology#> .\n"
+        'thb:a thb:b thb:c .\nthb:c thb:d "unterminated\n'
+    )
+    result = run_cli(
+        "ingest", str(SOURCE), "--authorities", str(authorities), "-o", str(tmp_path / "out.ttl")
+    )
     assert result.returncode == 2
     assert "authorities.ttl:3:26: cannot parse as turtle" in result.stderr
 
@@ -257,26 +294,35 @@ def test_unparseable_authority_file_is_reported(tmp_path: Path) -> None:
 def test_further_annexes_join_the_same_graph(tmp_path: Path, settings) -> None:
     """Another year's annex, with its report in the authority file, lands in one graph."""
     authorities = tmp_path / "authorities.ttl"
-    authorities.write_text(AUTHORITIES.read_text(encoding="utf-8") + """
+    authorities.write_text(
+        AUTHORITIES.read_text(encoding="utf-8")
+        + """
 <https://w3id.org/thbkg/report/rapport-annuel-2019> a thb:Report ;
     dcterms:title "Rapport annuel 2019"@fr ;
     dcterms:publisher <https://w3id.org/thbkg/actor/myria-centre-federal-migration> ;
     dcterms:issued "2019-10-01"^^xsd:date ;
     dcterms:language <http://publications.europa.eu/resource/authority/language/FRA> .
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     annex = tmp_path / "annex2019.fr.txt"
     annex.write_text(
         "Annexe : Recommandations\n\nTRAITE DES ÊTRES HUMAINS : AMÉLIORER LA DÉTECTION ET LA "
         "PROTECTION DES VICTIMES MINEURES D'ÂGE\n\n\t\tDestinataire\n"
-        "2019/7\tUn texte d'essai.\t- Police - Parquet fédéral\n", encoding="utf-8")
+        "2019/7\tUn texte d'essai.\t- Police - Parquet fédéral\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "all.ttl"
-    result = run_cli("ingest", str(SOURCE), str(annex), "--authorities", str(authorities),
-                     "-o", str(out))
+    result = run_cli(
+        "ingest", str(SOURCE), str(annex), "--authorities", str(authorities), "-o", str(out)
+    )
     assert result.returncode == 0, result.stderr
     graph = Graph().parse(out)
     assert len(set(graph.subjects(RDF.type, THB.Recommendation))) == 12
     new = resource("recommendation/2019-7")
     assert graph.value(new, DCTERMS.isPartOf) == resource("report/rapport-annuel-2019")
-    assert set(graph.objects(new, THB.addressedTo)) == {resource("actor/police"),
-                                                         resource("actor/parquet-federal")}
+    assert set(graph.objects(new, THB.addressedTo)) == {
+        resource("actor/police"),
+        resource("actor/parquet-federal"),
+    }
     assert validate_graph(graph, settings).conforms

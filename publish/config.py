@@ -19,6 +19,7 @@ class Settings:
     shapes: Path = ROOT / "shapes" / "thbkg.shacl.ttl"
     authorities: Path = ROOT / "data" / "authorities.ttl"
     source: Path = ROOT / "data" / "sources" / "annex2018.fr.txt"
+    queries: Path = ROOT / "queries"
     query_timeout: float = 10.0
     max_rows: int = 10_000
     max_body: int = 100_000

@@ -1,0 +1,71 @@
+"""Settings and content negotiation: the small pieces every shell relies on."""
+
+from __future__ import annotations
+
+import pytest
+
+from publish import formats
+from publish.config import Settings, from_environment
+from publish.formats import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE, negotiate
+from publish.graph import load_dataset
+from publish.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
+
+RESOURCE_OFFERS = (TURTLE, JSONLD, NTRIPLES, RDFXML, HTML)
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+
+
+def test_environment_overrides_defaults() -> None:
+    settings = from_environment({"THBKG_QUERY_TIMEOUT": "2.5", "THBKG_MAX_ROWS": "7"})
+    assert settings.query_timeout == 2.5
+    assert settings.max_rows == 7
+    assert settings.max_body == Settings().max_body
+
+
+def test_bad_environment_value_is_named() -> None:
+    with pytest.raises(ValueError, match="THBKG_MAX_ROWS='many'"):
+        from_environment({"THBKG_MAX_ROWS": "many"})
+
+
+def test_flags_override_environment() -> None:
+    settings = from_environment({"THBKG_MAX_ROWS": "7"}).with_overrides(max_rows=9, max_body=None)
+    assert settings.max_rows == 9
+    assert settings.max_body == Settings().max_body
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, TURTLE),
+        ("", TURTLE),
+        ("*/*", TURTLE),
+        (BROWSER, HTML),
+        ("application/ld+json", JSONLD),
+        ("application/json", JSONLD),
+        ("text/turtle;q=0.5, application/rdf+xml", RDFXML),
+        ("text/html;q=0.1, text/turtle;q=0.2", TURTLE),
+        ("application/n-triples;q=0.9, */*;q=0.1", NTRIPLES),
+        ("text/*", TURTLE),
+        ("image/png", None),
+        ("text/turtle;q=0", None),
+        ("garbage;;;q=x", None),
+    ],
+)
+def test_negotiate(accept: str | None, expected: formats.Format | None) -> None:
+    assert negotiate(accept, RESOURCE_OFFERS) == expected
+
+
+def test_suffixes_and_names_find_formats() -> None:
+    assert formats.by_suffix(".ttl") is TURTLE
+    assert formats.by_suffix("jsonld") is JSONLD
+    assert formats.by_suffix("exe") is None
+    assert formats.by_name("text/turtle") is TURTLE
+    assert formats.by_name("csv") is formats.CSV
+
+
+def test_dataset_has_the_three_named_graphs(settings: Settings) -> None:
+    dataset = load_dataset(settings)
+    assert len(dataset.graph(DATA_GRAPH)) > 300
+    assert len(dataset.graph(ONTOLOGY_GRAPH)) > 100
+    union = {t for t in dataset.triples((None, None, None))}
+    assert set(dataset.graph(DATA_GRAPH)) <= union
+    assert set(dataset.graph(INFERRED_GRAPH)) <= union

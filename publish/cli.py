@@ -81,3 +81,29 @@ def validate(settings: Settings, files: tuple[Path, ...], output_format: str) ->
     report = validate_files(files or settings.data, settings)
     click.echo(report.to_json() if output_format == "json" else report.text())
     sys.exit(0 if report.conforms else 1)
+
+
+@main.command()
+@click.argument("data", nargs=-1, type=_existing)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Turtle file to write (default: data/annex2018.inferred.ttl; written atomically).",
+)
+@click.pass_obj
+def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None:
+    """Check DATA (default: the shipped data) and the ontology with HermiT; write what OWL
+    entails and the data does not assert (the graph/inferred graph) to OUT.
+
+    Exit code 0 when consistent, 1 when inconsistent (the message names the individuals and
+    the axioms that clash), 2 when a file cannot be parsed or Java cannot run.
+    """
+    from .ingest import write_atomically
+    from .reason import reason_files
+
+    inferred = reason_files(data or settings.data, settings)
+    out = out or settings.inferred[0]
+    write_atomically(inferred, out)
+    click.echo(f"consistent; wrote {len(inferred)} inferred triples to {out}", err=True)

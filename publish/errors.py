@@ -72,3 +72,10 @@ class NotAcceptable(ThbkgError):
 
     exit_code = 1
     http_status = 406
+
+
+class ReasonerUnavailable(ThbkgError):
+    """The reasoner cannot run: no Java runtime, or HermiT itself failed."""
+
+    exit_code = 2
+    http_status = 500

@@ -1,0 +1,211 @@
+"""owlready2 + HermiT: check that ontology and data are consistent and materialise what OWL
+entails into graph/inferred. Runs offline (`thbkg reason`), never while a request waits."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.collection import Collection
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+
+from .config import Settings
+from .errors import Inconsistent, ReasonerUnavailable
+from .explain import explain
+from .graph import load_graph
+from .namespaces import BASE, THB, bind_prefixes
+
+# The OWL 2 datatype map (OWL 2 Structural Specification, section 4): HermiT rejects the rest.
+OWL2_DATATYPES = frozenset(
+    {OWL.real, OWL.rational, RDF.PlainLiteral, RDF.XMLLiteral, RDF.langString, RDFS.Literal}
+    | {
+        XSD[name]
+        for name in [
+            *("decimal", "integer", "nonNegativeInteger", "nonPositiveInteger"),
+            *("positiveInteger", "negativeInteger", "long", "int", "short", "byte"),
+            *("unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte", "double"),
+            *("float", "string", "normalizedString", "token", "language", "Name", "NCName"),
+            *("NMTOKEN", "boolean", "hexBinary", "base64Binary", "anyURI", "dateTime"),
+            "dateTimeStamp",
+        ]
+    }
+)
+# What each datatype outside the map becomes for HermiT. gYear becomes an integer, not a string,
+# so that two different years of one recommendation still clash with functional thb:year.
+DATATYPE_STAND_INS = {XSD.gYear: XSD.integer}
+_YEAR = re.compile(r"^(-?\d{4,})(?:Z|[+-]\d{2}:\d{2})?$")
+_INPUT_ONTOLOGY = "urn:thbkg:reasoner-input"
+
+
+def _stand_in(literal: Literal) -> Literal:
+    """A literal HermiT accepts with the same identity: gYear -> integer, others -> string."""
+    if literal.datatype is None or literal.datatype in OWL2_DATATYPES:
+        return literal
+    if literal.datatype == XSD.gYear and (match := _YEAR.match(str(literal))):
+        return Literal(int(match[1]), datatype=XSD.integer)
+    return Literal(str(literal), datatype=XSD.string)
+
+
+def _distinct_individuals(graph: Graph) -> list[URIRef]:
+    """Our own resources other than recommendations: actors, themes, reports, levels, schemes.
+
+    HermiT makes no Unique Name Assumption, but we mint exactly one IRI per thing, so these are
+    pairwise different; saying so lets "addressed to at least 2 actors" count and lets a second
+    theme or actor clash with a functional property. Recommendations are left out: nothing
+    counts them, and an owl:AllDifferent over 10 000 of them would cost HermiT dearly."""
+    return sorted(
+        {
+            s
+            for s, o in graph.subject_objects(RDF.type)
+            if isinstance(s, URIRef)
+            and s.startswith(BASE)
+            and o != THB.Recommendation
+            and o not in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
+            and o != OWL.Ontology
+            and (s, RDF.type, THB.Recommendation) not in graph
+        }
+    )
+
+
+def reasoner_input(asserted: Graph) -> Graph:
+    """The graph handed to HermiT: datatypes mapped into the OWL 2 map, plus owl:AllDifferent."""
+    prepared = Graph()
+    for s, p, o in asserted:
+        if isinstance(o, Literal):
+            o = _stand_in(o)
+        elif o in DATATYPE_STAND_INS:
+            o = DATATYPE_STAND_INS[o]
+        elif isinstance(o, URIRef) and o.startswith(str(XSD)) and o not in OWL2_DATATYPES:
+            o = XSD.string
+        prepared.add((s, p, o))
+    distinct = _distinct_individuals(asserted)
+    if len(distinct) > 1:
+        axiom, members = BNode(), BNode()
+        prepared.add((axiom, RDF.type, OWL.AllDifferent))
+        prepared.add((axiom, OWL.distinctMembers, members))
+        Collection(prepared, members, list(distinct))
+    return prepared
+
+
+def _run_hermit(prepared: Graph, asserted: Graph) -> object:
+    """Load ``prepared`` into a fresh owlready2 World and run HermiT on it."""
+    import owlready2
+
+    world = owlready2.World()
+    ntriples = prepared.serialize(format="nt", encoding="utf-8")
+    world.get_ontology(_INPUT_ONTOLOGY).load(fileobj=io.BytesIO(ntriples), format="ntriples")
+    try:
+        owlready2.sync_reasoner_hermit(world, infer_property_values=True, debug=0)
+    except owlready2.OwlReadyInconsistentOntologyError:
+        raise Inconsistent(explain(asserted)) from None
+    except owlready2.OwlReadyJavaError as exc:
+        raise ReasonerUnavailable(f"HermiT failed: {exc}") from None
+    except FileNotFoundError as exc:
+        raise ReasonerUnavailable(
+            f"cannot run Java ({exc.filename or owlready2.JAVA_EXE}): install a Java runtime "
+            "(apt-get install default-jre-headless) to reason; `bash .ci/run` does it"
+        ) from None
+    return world
+
+
+def _object_properties(ontology: Graph) -> set[URIRef]:
+    return {p for p in ontology.subjects(RDF.type, OWL.ObjectProperty) if isinstance(p, URIRef)}
+
+
+def _close_properties(facts: set[tuple], ontology: Graph) -> set[tuple]:
+    """Sub-properties, transitive properties and property chains, to a fixpoint.
+
+    owlready2 keeps only the values HermiT reports directly; these rules (OWL 2 RL prp-spo1,
+    prp-spo2, prp-trp) complete them, so graph/inferred holds every entailed link."""
+    supers: dict[URIRef, set[URIRef]] = defaultdict(set)
+    for sub, sup in ontology.subject_objects(RDFS.subPropertyOf):
+        supers[sub].add(sup)
+    transitive = set(ontology.subjects(RDF.type, OWL.TransitiveProperty))
+    chains = [
+        (prop, list(Collection(ontology, head)))
+        for prop, head in ontology.subject_objects(OWL.propertyChainAxiom)
+    ]
+    facts = set(facts)
+    while True:
+        by_property: dict[URIRef, dict] = defaultdict(lambda: defaultdict(set))
+        for s, p, o in facts:
+            by_property[p][s].add(o)
+        new: set[tuple] = set()
+        for s, p, o in facts:
+            new.update((s, sup, o) for sup in supers.get(p, ()))
+        for p in transitive:
+            links = by_property.get(p, {})
+            for s, objects in links.items():
+                for o in objects:
+                    new.update((s, p, o2) for o2 in links.get(o, ()))
+        for prop, chain in chains:
+            frontier = {
+                (s, o) for s, objects in by_property.get(chain[0], {}).items() for o in objects
+            }
+            for step in chain[1:]:
+                links = by_property.get(step, {})
+                frontier = {(s, o2) for s, o in frontier for o2 in links.get(o, ())}
+            new.update((s, prop, o) for s, o in frontier)
+        if new <= facts:
+            return facts
+        facts |= new
+
+
+def _entailed(world: object, asserted: Graph, ontology: Graph) -> Graph:
+    """Every type and object-property value between named individuals that OWL entails."""
+    import owlready2
+
+    properties = _object_properties(ontology)
+    candidates = {s for s in asserted.subjects(RDF.type) if isinstance(s, URIRef)}
+    candidates |= {
+        node
+        for p in properties
+        for pair in asserted.subject_objects(p)
+        for node in pair
+        if isinstance(node, URIRef)
+    }
+    entailed = set()
+    for subject in sorted(candidates):
+        individual = world[str(subject)]
+        if not isinstance(individual, owlready2.Thing):
+            continue  # a class, a property or the ontology itself
+        for cls in individual.is_a:
+            if isinstance(cls, owlready2.ThingClass):
+                for ancestor in cls.ancestors():
+                    if ancestor is not owlready2.Thing and ancestor.iri:
+                        entailed.add((subject, RDF.type, URIRef(ancestor.iri)))
+    facts = {
+        (s, p, o)
+        for s, p, o in world.as_rdflib_graph()
+        if p in properties and isinstance(s, URIRef) and isinstance(o, URIRef)
+    }
+    facts |= {
+        (s, p, o)
+        for p in properties
+        for s, o in asserted.subject_objects(p)
+        if isinstance(s, URIRef) and isinstance(o, URIRef)
+    }
+    entailed |= _close_properties(facts, ontology)
+    inferred = bind_prefixes(Graph())
+    for triple in entailed:
+        if triple not in asserted:
+            inferred.add(triple)
+    return inferred
+
+
+def infer(ontology: Graph, data: Graph) -> Graph:
+    """Reason over ontology + data; the entailed-and-not-asserted triples, or Inconsistent."""
+    asserted = Graph()
+    asserted += ontology
+    asserted += data
+    world = _run_hermit(reasoner_input(asserted), asserted)
+    return _entailed(world, asserted, ontology)
+
+
+def reason_files(paths: Iterable[Path], settings: Settings) -> Graph:
+    """Reason over the data files with the ontology of ``settings``."""
+    return infer(load_graph([settings.ontology]), load_graph(paths))

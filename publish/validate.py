@@ -87,6 +87,14 @@ def _show_path(shapes: Graph, path: object) -> str:
     return _show(shapes, path)
 
 
+def _show_shape(shapes: Graph, shape: object) -> str:
+    """A property shape is a blank node: name it by its node shape and its path."""
+    owner = shapes.value(predicate=SH.property, object=shape) if isinstance(shape, BNode) else None
+    if owner is None:
+        return _show(shapes, shape)
+    return f"{_show(shapes, owner)}, property {_show_path(shapes, shapes.value(shape, SH.path))}"
+
+
 def validate_graph(data: Graph, settings: Settings) -> Report:
     """Validate ``data`` with the shapes, using the ontology for class hierarchy (RDFS)."""
     shapes = load_graph([settings.shapes])
@@ -113,7 +121,7 @@ def validate_graph(data: Graph, settings: Settings) -> Report:
                 path=_show_path(report_graph, value(result, SH.resultPath)),
                 value=_show(data, value(result, SH.value)),
                 message=" / ".join(messages) or "(no message)",
-                shape=_show(shapes, value(result, SH.sourceShape)),
+                shape=_show_shape(shapes, value(result, SH.sourceShape)),
                 constraint=_show(report_graph, value(result, SH.sourceConstraintComponent)),
             )
         )

@@ -6,6 +6,7 @@ from flask import Flask
 
 from ..config import Settings, from_environment
 from ..graph import KnowledgeGraph
+from .sparql import init_app as init_sparql
 
 
 def create_app(settings: Settings | None = None, knowledge: KnowledgeGraph | None = None) -> Flask:
@@ -15,6 +16,7 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeGraph | Non
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.extensions["thbkg"] = knowledge
+    init_sparql(app, settings, knowledge)
     return app
 
 

@@ -1,0 +1,119 @@
+"""Render an evaluated ``Answer`` as bytes: SPARQL results formats, RDF formats, or a text table.
+
+rdflib writes SPARQL JSON, XML and CSV; it has no TSV writer, so TSV is written here following
+SPARQL 1.1 Query Results CSV and TSV Formats (terms in Turtle / N-Triples syntax).
+"""
+
+from __future__ import annotations
+
+from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib.namespace import XSD, NamespaceManager
+from rdflib.query import Result
+from rdflib.term import Identifier
+
+from . import formats
+from .engines import Answer
+from .errors import QueryError
+from .namespaces import bind_prefixes
+
+#: Output names the core accepts besides the formats of ``publish.formats``.
+TABLE = "table"
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(text: str) -> str:
+    return "".join(_ESCAPES.get(c, c) for c in text)
+
+
+def term_to_ntriples(term: Identifier) -> str:
+    """A term in N-Triples syntax, with tab and newline escaped as TSV requires."""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    if isinstance(term, Literal):
+        quoted = f'"{_escape(str(term))}"'
+        if term.language:
+            return f"{quoted}@{term.language}"
+        if term.datatype and term.datatype != XSD.string:
+            return f"{quoted}^^<{term.datatype}>"
+        return quoted
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def to_tsv(answer: Answer) -> bytes:
+    """SPARQL 1.1 TSV: a header of ``?var`` names, then one line per row, unbound cells empty."""
+    lines = ["\t".join(f"?{v}" for v in answer.variables)]
+    for row in answer.rows:
+        lines.append("\t".join("" if t is None else term_to_ntriples(t) for t in row))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def to_rdflib_result(answer: Answer) -> Result:
+    """The answer as an rdflib Result, to reuse rdflib's JSON, XML and CSV writers."""
+    result = Result(answer.form if answer.form in ("SELECT", "ASK") else "CONSTRUCT")
+    if answer.form == "ASK":
+        result.askAnswer = bool(answer.boolean)
+    elif answer.form == "SELECT":
+        variables = [Variable(v) for v in answer.variables]
+        result.vars = variables
+        result.bindings = [
+            {v: t for v, t in zip(variables, row, strict=True) if t is not None}
+            for row in answer.rows
+        ]
+    else:
+        result.graph = answer.graph
+    return result
+
+
+def _short(term: Identifier | None, names: NamespaceManager) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, Literal) and term.datatype in (XSD.integer, XSD.decimal, XSD.double):
+        return str(term)
+    if isinstance(term, Literal):
+        return term_to_ntriples(term)
+    if isinstance(term, URIRef):
+        try:
+            return names.normalizeUri(term)
+        except Exception:  # an IRI no prefix can shorten
+            return f"<{term}>"
+    return term_to_ntriples(term)
+
+
+def to_table(answer: Answer) -> bytes:
+    """A plain-text table for terminals: prefixed names, aligned columns, a row count."""
+    if answer.form == "ASK":
+        return b"true\n" if answer.boolean else b"false\n"
+    if answer.form != "SELECT":
+        return answer.graph.serialize(format="turtle").encode("utf-8")
+    names = bind_prefixes(Graph()).namespace_manager
+    header = [f"?{v}" for v in answer.variables]
+    cells = [[_short(t, names) for t in row] for row in answer.rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(header)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)).rstrip()
+
+    out = [line(header), line(["-" * w for w in widths])] + [line(r) for r in cells]
+    count = len(cells)
+    out.append(f"({count} row{'s' if count != 1 else ''})")
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def render(answer: Answer, output: str) -> bytes:
+    """Bytes of ``answer`` in ``output``: a format name of ``publish.formats`` or ``table``."""
+    if output == TABLE:
+        return to_table(answer)
+    fmt = formats.by_name(output)
+    if answer.form in ("SELECT", "ASK"):
+        if fmt == formats.TSV and answer.form == "SELECT":
+            return to_tsv(answer)
+        if fmt in (formats.SPARQL_JSON, formats.SPARQL_XML) or (
+            fmt == formats.CSV and answer.form == "SELECT"
+        ):
+            return to_rdflib_result(answer).serialize(format=fmt.rdflib)
+    elif fmt in formats.RDF_FORMATS or fmt in formats.DATASET_FORMATS:
+        return answer.graph.serialize(format=fmt.rdflib, encoding="utf-8")
+    raise QueryError(f"a {answer.form} query's result cannot be written as {output}")

@@ -1,0 +1,257 @@
+"""The query core shared by ``/sparql`` and ``thbkg query``: parse, guard, run with limits.
+
+Safe by construction, whatever engine answers:
+
+- parse with rdflib's SPARQL 1.1 parser; a syntax error names its line and column;
+- read-only: an update is recognised by the update grammar and refused;
+- no network: ``SERVICE`` is found in the parsed algebra (not in the text) and refused, and
+  ``FROM`` / ``FROM NAMED`` only select graphs of our own dataset, which the engine is handed
+  ready-made; rdflib's loader is switched off in the query process;
+- a time limit that really stops: the query runs in a forked child process that inherits the
+  loaded graph, evaluates fully, renders to bytes and sends them back; the parent kills it at
+  the deadline, so a runaway query costs one process and the server keeps answering;
+- a limit on result rows and on query size.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+from pyparsing import ParseBaseException
+from rdflib import Dataset, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.plugins.sparql.sparql import Query
+from rdflib.term import Identifier
+
+from . import formats
+from .config import Settings
+from .engines import Engine, Selection, make_engine
+from .errors import QueryError, QueryTimeout, ThbkgError, TooLarge
+from .formats import Format
+from .namespaces import PREFIXES
+from .results import render
+
+#: The four query forms, as the algebra names them.
+FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT"}
+FORMS["DescribeQuery"] = "DESCRIBE"
+
+
+@dataclass
+class PreparedQuery:
+    """A parsed and guarded query: its text, form, algebra and the dataset it selects."""
+
+    text: str
+    form: str
+    query: Query
+    selection: Selection | None
+
+    @property
+    def offers(self) -> tuple[Format, ...]:
+        """The representations this query's result can take, in order of preference."""
+        return result_formats(self.form)
+
+
+def result_formats(form: str) -> tuple[Format, ...]:
+    """SELECT: all four result formats; ASK: JSON and XML (CSV/TSV define no boolean)."""
+    if form == "SELECT":
+        return formats.RESULT_FORMATS
+    if form == "ASK":
+        return (formats.SPARQL_JSON, formats.SPARQL_XML)
+    return formats.RDF_FORMATS
+
+
+def parse(text: str, max_size: int | None = None) -> tuple[Query, str]:
+    """Parse a query; updates and syntax errors become a QueryError saying what and where."""
+    if max_size is not None and len(text.encode("utf-8")) > max_size:
+        raise TooLarge(f"the query is longer than {max_size} bytes, the endpoint's limit")
+    if not text.strip():
+        raise QueryError("the query is empty")
+    try:
+        parsed = parseQuery(text)
+    except ParseBaseException as exc:
+        if _is_update(text):
+            raise QueryError(
+                "this endpoint is read-only: SPARQL Update operations are refused"
+            ) from None
+        raise QueryError(f"syntax error at line {exc.lineno}, column {exc.col}: {exc}") from None
+    except Exception as exc:  # rdflib's parse actions raise plain exceptions
+        raise QueryError(f"malformed query: {exc}") from None
+    try:
+        query = translateQuery(parsed, initNs={p: ns for p, ns in PREFIXES.items()})
+    except Exception as exc:  # undefined prefixes, bad aggregates ...
+        raise QueryError(f"malformed query: {exc}") from None
+    return query, FORMS[query.algebra.name]
+
+
+def _is_update(text: str) -> bool:
+    try:
+        parseUpdate(text)
+    except Exception:
+        return False
+    return True
+
+
+def _walk(node: object) -> Iterator[CompValue]:
+    """Every algebra node, including those inside expressions (EXISTS) and subqueries."""
+    stack, seen = [node], set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, CompValue):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set):
+            stack.extend(item)
+
+
+def guard(query: Query) -> None:
+    """Refuse what would reach the network: SERVICE anywhere in the algebra."""
+    for node in _walk(query.algebra):
+        if node.name == "ServiceGraphPattern":
+            raise QueryError(
+                f"SERVICE <{node.get('term')}> is refused: this endpoint never contacts "
+                "other services on a query's behalf"
+            )
+
+
+def graphs_of(dataset: Dataset) -> frozenset[URIRef]:
+    """The IRIs of the dataset's named graphs (the only graphs FROM may select)."""
+    return frozenset(
+        g.identifier
+        for g in dataset.graphs()
+        if g.identifier != DATASET_DEFAULT_GRAPH_ID and isinstance(g.identifier, URIRef)
+    )
+
+
+def select_dataset(
+    query: Query,
+    known: frozenset[URIRef],
+    default_graphs: tuple[str, ...] = (),
+    named_graphs: tuple[str, ...] = (),
+) -> Selection | None:
+    """The dataset to query: the protocol's graphs win over FROM, which must name our graphs.
+
+    A protocol graph we do not hold is an empty graph (the W3C protocol tests expect that);
+    a FROM naming one is refused, so a typo or a remote URL is an error, never a fetch.
+    """
+    if default_graphs or named_graphs:
+        return Selection(
+            tuple(URIRef(g) for g in default_graphs), tuple(URIRef(g) for g in named_graphs)
+        )
+    clauses = query.algebra.get("datasetClause") or []
+    if not clauses:
+        return None
+    default, named = [], []
+    for clause in clauses:
+        iri = clause.get("default") or clause.get("named")
+        if iri not in known:
+            keyword = "FROM" if clause.get("default") else "FROM NAMED"
+            ours = ", ".join(f"<{g}>" for g in sorted(known))
+            raise QueryError(
+                f"{keyword} <{iri}> is not a graph of this dataset, and this endpoint never "
+                f"loads data from elsewhere; its graphs are {ours}"
+            )
+        (default if clause.get("default") else named).append(URIRef(iri))
+    return Selection(tuple(default), tuple(named))
+
+
+class SparqlService:
+    """One loaded engine and the limits around it; the web app and the CLI each hold one."""
+
+    def __init__(self, dataset: Dataset, settings: Settings, engine: str | None = None) -> None:
+        self.settings = settings
+        self.known = graphs_of(dataset)
+        self.sizes = {iri: len(dataset.graph(iri)) for iri in self.known}
+        self.union_size = sum(1 for _ in dataset.triples((None, None, None)))
+        self.engine: Engine = make_engine(engine or settings.engine, dataset)
+        self._slots = threading.BoundedSemaphore(max(2, 2 * (os.cpu_count() or 1)))
+
+    def prepare(
+        self, text: str, default_graphs: tuple[str, ...] = (), named_graphs: tuple[str, ...] = ()
+    ) -> PreparedQuery:
+        """Parse, guard and resolve the dataset: everything that can fail before evaluation."""
+        query, form = parse(text, self.settings.max_body)
+        guard(query)
+        selection = select_dataset(query, self.known, default_graphs, named_graphs)
+        return PreparedQuery(text, form, query, selection)
+
+    def run(
+        self,
+        prepared: PreparedQuery,
+        output: str,
+        bindings: Mapping[str, Identifier] | None = None,
+    ) -> bytes:
+        """Evaluate fully and render as ``output`` (a format name or "table"), within the limits."""
+        engine, limit = self.engine, self.settings.max_rows
+
+        def work() -> bytes:
+            answer = engine.evaluate(
+                prepared.query, prepared.text, prepared.selection, bindings or {}, limit
+            )
+            return render(answer, output)
+
+        return self._in_child(work)
+
+    def query(self, text: str, output: str, **bindings: Identifier) -> bytes:
+        """Prepare and run in one call, for callers that need no negotiation."""
+        return self.run(self.prepare(text), output, bindings)
+
+    def _in_child(self, work: Callable[[], bytes]) -> bytes:
+        """Run ``work`` in a forked process and kill it at the deadline."""
+        timeout = self.settings.query_timeout
+        if not self._slots.acquire(timeout=timeout):
+            raise QueryTimeout("the endpoint is busy with other queries; try again shortly")
+        try:
+            return _fork_and_wait(work, timeout)
+        finally:
+            self._slots.release()
+
+
+def _child(work: Callable[[], bytes], conn: multiprocessing.connection.Connection) -> None:
+    try:
+        conn.send((True, work()))
+    except ThbkgError as exc:
+        conn.send((False, exc))
+    except Exception as exc:  # the engine refused or failed on this query
+        conn.send((False, QueryError(f"the query could not be evaluated: {exc}")))
+    finally:
+        conn.close()
+
+
+def _fork_and_wait(work: Callable[[], bytes], timeout: float) -> bytes:
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(work, sender), daemon=True)
+    process.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout):
+            raise QueryTimeout(
+                f"the query ran longer than {timeout:g} s, the endpoint's limit, and was stopped"
+            )
+        ok, payload = receiver.recv()
+    except EOFError:
+        process.join(1)
+        raise QueryTimeout(
+            "the query process ended without an answer "
+            f"(exit code {process.exitcode}); the query may need too much memory"
+        ) from None
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+        receiver.close()
+    if not ok:
+        raise payload
+    return payload

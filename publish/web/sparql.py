@@ -1,0 +1,227 @@
+"""``/sparql``: the SPARQL 1.1 Protocol for queries, a Service Description, CORS, the editor page.
+
+A thin shell over ``publish.sparql``: read the protocol's parameters, prepare the query (parse
+and guard), negotiate a format among those the query form allows, run it to completion in the
+core, and send bytes. Every client mistake is a 4xx with a plain-text message.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, current_app, render_template, request
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, VOID
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
+
+from .. import formats
+from ..config import Settings
+from ..errors import NotAcceptable, QueryError, ThbkgError, TooLarge
+from ..graph import KnowledgeGraph
+from ..namespaces import bind_prefixes, sparql_prologue
+from ..queries import load_queries
+from ..sparql import SparqlService
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+W3C_FORMATS = Namespace("http://www.w3.org/ns/formats/")
+ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
+
+#: The W3C format IRI (``http://www.w3.org/ns/formats/``) of each result format we write.
+_FORMAT_IRIS = {
+    formats.SPARQL_JSON: "SPARQL_Results_JSON",
+    formats.SPARQL_XML: "SPARQL_Results_XML",
+    formats.CSV: "SPARQL_Results_CSV",
+    formats.TSV: "SPARQL_Results_TSV",
+    formats.TURTLE: "Turtle",
+    formats.JSONLD: "JSON-LD",
+    formats.NTRIPLES: "N-Triples",
+    formats.RDFXML: "RDF_XML",
+}
+_FORM_TYPE = "application/x-www-form-urlencoded"
+_QUERY_TYPE = "application/sparql-query"
+_UPDATE_TYPE = "application/sparql-update"
+_READ_ONLY = "this endpoint is read-only: SPARQL Update operations are refused"
+
+bp = Blueprint("sparql", __name__)
+
+
+def init_app(app: Flask, settings: Settings, knowledge: KnowledgeGraph) -> None:
+    """Load the query engine once, at start-up, and register ``/sparql``."""
+    app.extensions["thbkg.sparql"] = SparqlService(knowledge.dataset, settings)
+    app.register_blueprint(bp)
+
+
+def service() -> SparqlService:
+    """The SparqlService of the current app."""
+    return current_app.extensions["thbkg.sparql"]
+
+
+class UnsupportedMediaType(ThbkgError):
+    """A POST body in a media type or charset the protocol does not allow."""
+
+    http_status = 415
+
+
+def _text(message: str, status: int) -> Response:
+    return Response(message.rstrip() + "\n", status, content_type=formats.TEXT.content_type)
+
+
+@bp.errorhandler(ThbkgError)
+def _domain_error(exc: ThbkgError) -> Response:
+    return _text(exc.message, exc.http_status)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    return _text(exc.description or exc.name, exc.code or 400)
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    """Any origin may query: the data is public and the endpoint read-only and credential-free."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    asked = request.headers.get("Access-Control-Request-Headers")
+    response.headers["Access-Control-Allow-Headers"] = asked or "Accept, Content-Type"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    response.vary.add("Accept")
+    return response
+
+
+def _parameters() -> MultiDict[str, str]:
+    """The protocol's parameters: from the URL, plus the body of a form POST."""
+    params = MultiDict(request.args)
+    if request.method != "POST":
+        return params
+    mimetype = request.mimetype
+    charset = request.mimetype_params.get("charset", "utf-8").lower().replace("_", "-")
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaType(f"the request body must be UTF-8, not {charset}")
+    limit = service().settings.max_body
+    if request.content_length is not None and request.content_length > limit:
+        raise TooLarge(f"the request body is larger than {limit} bytes, the endpoint's limit")
+    if mimetype == _FORM_TYPE:
+        for key, values in request.form.lists():
+            params.setlist(key, params.getlist(key) + values)
+    elif mimetype == _QUERY_TYPE:
+        try:
+            body = request.get_data(cache=False).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnsupportedMediaType(f"the query is not valid UTF-8: {exc}") from None
+        params.setlist("query", [*params.getlist("query"), body])
+    elif mimetype == _UPDATE_TYPE:
+        raise QueryError(_READ_ONLY)
+    else:
+        raise UnsupportedMediaType(
+            f"POST a query as {_FORM_TYPE} (query=...) or as {_QUERY_TYPE}, "
+            f"not as {mimetype or 'a body without Content-Type'}"
+        )
+    return params
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+@bp.route("/sparql/", methods=["GET", "POST"])
+def endpoint() -> Response:
+    """SPARQL 1.1 Protocol query operation; without a query, the description or the editor."""
+    params = _parameters()
+    if "update" in params:
+        raise QueryError(_READ_ONLY)
+    queries = params.getlist("query")
+    if len(queries) > 1:
+        raise QueryError("send exactly one query parameter")
+    if not queries:
+        if request.method == "POST":
+            raise QueryError(
+                "no query: send the query parameter or an application/sparql-query body"
+            )
+        return _describe_or_edit()
+    core = service()
+    prepared = core.prepare(
+        queries[0],
+        tuple(params.getlist("default-graph-uri")),
+        tuple(params.getlist("named-graph-uri")),
+    )
+    chosen = _choose(prepared.offers, params.get("format"))
+    body = core.run(prepared, chosen.name)
+    return Response(body, 200, content_type=chosen.content_type)
+
+
+def _choose(offers: tuple[formats.Format, ...], override: str | None) -> formats.Format:
+    """``format=`` overrides ``Accept``; either way only what this query form allows."""
+    if override:
+        wanted = formats.by_name(override)
+        if wanted not in offers:
+            raise NotAcceptable(_not_acceptable(offers, f"format={override}"))
+        return wanted
+    chosen = formats.negotiate(request.headers.get("Accept"), offers)
+    if chosen is None:
+        raise NotAcceptable(_not_acceptable(offers, f"Accept: {request.headers.get('Accept')}"))
+    return chosen
+
+
+def _not_acceptable(offers: tuple[formats.Format, ...], asked: str) -> str:
+    return f"cannot answer {asked}; this query's result is available as " + ", ".join(
+        f.media_type for f in offers
+    )
+
+
+def _describe_or_edit() -> Response:
+    offers = (*formats.RDF_FORMATS, formats.HTML)
+    chosen = formats.negotiate(request.headers.get("Accept"), offers)
+    if chosen is None:
+        raise NotAcceptable(_not_acceptable(offers, f"Accept: {request.headers.get('Accept')}"))
+    if chosen == formats.HTML:
+        return Response(editor_page(), 200, content_type=formats.HTML.content_type)
+    graph = service_description(request.url_root.rstrip("/") + "/sparql", current_app)
+    body = graph.serialize(format=chosen.rdflib, encoding="utf-8")
+    return Response(body, 200, content_type=chosen.content_type)
+
+
+def editor_page() -> str:
+    """YASGUI over this endpoint, our prefixes filled in, every stored query one click away."""
+    settings = service().settings
+    return render_template(
+        "sparql.html",
+        prologue=sparql_prologue(),
+        queries=load_queries(settings.queries),
+        endpoint=request.url_root.rstrip("/") + "/sparql",
+        timeout=settings.query_timeout,
+        max_rows=settings.max_rows,
+    )
+
+
+def service_description(endpoint_iri: str, app: Flask) -> Graph:
+    """A SPARQL 1.1 Service Description: language, result formats, features, dataset, limits."""
+    core: SparqlService = app.extensions["thbkg.sparql"]
+    graph = bind_prefixes(Graph())
+    graph.bind("sd", SD)
+    graph.bind("formats", W3C_FORMATS)
+    node = URIRef(endpoint_iri)
+    graph.add((node, RDF.type, SD.Service))
+    graph.add((node, SD.endpoint, node))
+    graph.add((node, SD.supportedLanguage, SD.SPARQL11Query))
+    graph.add((node, SD.feature, SD.UnionDefaultGraph))
+    graph.add((node, SD.defaultEntailmentRegime, ENTAILMENT.Simple))
+    for name in _FORMAT_IRIS.values():
+        graph.add((node, SD.resultFormat, W3C_FORMATS[name]))
+    limits = (
+        f"Read-only; SERVICE is refused and FROM selects only this dataset's graphs; "
+        f"queries stop after {core.settings.query_timeout:g} s and return at most "
+        f"{core.settings.max_rows} rows; engine: {core.engine.name}."
+    )
+    graph.add((node, DCTERMS.description, Literal(limits, lang="en")))
+    dataset, default = BNode(), BNode()
+    graph.add((node, SD.defaultDataset, dataset))
+    graph.add((dataset, RDF.type, SD.Dataset))
+    graph.add((dataset, SD.defaultGraph, default))
+    graph.add((default, RDF.type, SD.Graph))
+    graph.add((default, DCTERMS.description, Literal("The union of the named graphs.", lang="en")))
+    graph.add((default, VOID.triples, Literal(core.union_size)))
+    for iri in sorted(core.known):
+        named, described = BNode(), BNode()
+        graph.add((dataset, SD.namedGraph, named))
+        graph.add((named, RDF.type, SD.NamedGraph))
+        graph.add((named, SD.name, iri))
+        graph.add((named, SD.graph, described))
+        graph.add((described, RDF.type, SD.Graph))
+        graph.add((described, VOID.triples, Literal(core.sizes[iri])))
+    return graph

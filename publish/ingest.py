@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -17,7 +18,14 @@ from .graph import load_graph
 from .namespaces import THB, bind_prefixes, resource
 
 # What the output carries of each resource it uses, followed from the authority file.
-_FOLLOW = (ORG.subOrganizationOf, SKOS.broader, SKOS.inScheme, THB.level, DCTERMS.publisher)
+_FOLLOW = (
+    ORG.subOrganizationOf,
+    SKOS.broader,
+    SKOS.inScheme,
+    THB.level,
+    DCTERMS.publisher,
+    DCTERMS.spatial,
+)
 
 
 def slugify(name: str) -> str:
@@ -29,6 +37,15 @@ def slugify(name: str) -> str:
 
 def _key(name: str) -> str:
     return " ".join(name.casefold().split())
+
+
+def _form_pattern(forms: Iterable[str]) -> re.Pattern[str]:
+    """Whole-word, case-insensitive match of any form, with the spaces and apostrophes of a text."""
+    alternatives = []
+    for form in sorted(forms, key=len, reverse=True):
+        escaped = (re.escape(word) for word in form.split())
+        alternatives.append(r"\s+".join(escaped).replace("'", "['’]"))
+    return re.compile(r"(?<!\w)(?:" + "|".join(alternatives) + r")(?!\w)", re.IGNORECASE)
 
 
 class Authorities:
@@ -46,6 +63,13 @@ class Authorities:
             for theme, label in graph.subject_objects(SKOS.prefLabel)
             if (theme, RDF.type, THB.Theme) in graph and label.language == "fr"
         }
+        forms: dict[URIRef, set[str]] = {}
+        for node, label in graph.subject_objects(SKOS.hiddenLabel):
+            kinds = set(graph.objects(node, RDF.type))
+            if label.language == "fr" and not kinds & {THB.Actor, THB.Theme}:
+                forms.setdefault(node, set()).add(str(label))
+        # The places and bodies a text can name, with the pattern of their French forms.
+        self.mentionables = [(node, _form_pattern(forms[node])) for node in sorted(forms)]
 
     @classmethod
     def load(cls, path: Path) -> Authorities:
@@ -91,6 +115,10 @@ class Authorities:
                 f"in {year}; found {len(reports)}"
             )
         return reports[0]
+
+    def mentions(self, text: str) -> list[URIRef]:
+        """The places and bodies whose French forms ``text`` contains as whole words."""
+        return [node for node, pattern in self.mentionables if pattern.search(text)]
 
     def closure(self, used: Iterable[URIRef]) -> Iterator[URIRef]:
         """``used`` and every resource they reach through hierarchy, scheme, level, publisher."""
@@ -171,7 +199,10 @@ def build_graph(rows: Iterable[Row], authorities: Authorities) -> Graph:
         graph.add((rec, THB.theme, theme))
         graph.add((rec, DCTERMS.isPartOf, report))
         graph.add((theme, THB.headingText, Literal(row.section.heading, lang="fr")))
-        used |= {theme, report} | _addressees(row, authorities, graph, rec)
+        mentioned = authorities.mentions(row.text)
+        for node in mentioned:
+            graph.add((rec, THB.mentions, node))
+        used |= {theme, report, *mentioned} | _addressees(row, authorities, graph, rec)
     for node in authorities.closure(used):
         graph += authorities.graph.triples((node, None, None))
     return graph

@@ -40,8 +40,9 @@ RDFXML = Format("rdfxml", "application/rdf+xml", "rdf", "xml")
 # RDF datasets (named graphs kept).
 TRIG = Format("trig", "application/trig", "trig", "trig")
 NQUADS = Format("nquads", "application/n-quads", "nq", "nquads")
-# Pages.
+# Pages, and plain-text messages (errors for clients that do not want HTML).
 HTML = Format("html", "text/html", "html", None, ("application/xhtml+xml",))
+TEXT = Format("text", "text/plain", "txt")
 # SPARQL results.
 SPARQL_JSON = Format(
     "json", "application/sparql-results+json", "srj", "json", ("application/json",)
@@ -53,7 +54,7 @@ TSV = Format("tsv", "text/tab-separated-values", "tsv", "tsv")
 RDF_FORMATS = (TURTLE, JSONLD, NTRIPLES, RDFXML)
 DATASET_FORMATS = (TRIG, NQUADS)
 RESULT_FORMATS = (SPARQL_JSON, SPARQL_XML, CSV, TSV)
-ALL_FORMATS = (*RDF_FORMATS, *DATASET_FORMATS, HTML, *RESULT_FORMATS)
+ALL_FORMATS = (*RDF_FORMATS, *DATASET_FORMATS, HTML, TEXT, *RESULT_FORMATS)
 
 _BY_SUFFIX = {f.suffix: f for f in ALL_FORMATS}
 _BY_NAME = {f.name: f for f in ALL_FORMATS}

@@ -1,0 +1,234 @@
+"""HTML for people: the landing page with its filters, and a page per resource.
+
+Pages show labels in the asked language (``?lang=``, else ``Accept-Language``), never raw IRIs
+for linked resources; Jinja2 escapes every value. No page needs JavaScript.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, render_template, request
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, RDF, SKOS
+
+from ..catalogue import Catalogue
+from ..describe import SPARQL_ENDPOINT
+from ..formats import HTML, RDF_FORMATS
+from ..namespaces import BASE, DATASET, THB, THEME_SCHEME
+from . import docs
+from .i18n import LANGUAGES, choose_language, translator
+from .responses import catalogue, conditional, href
+
+bp = Blueprint("pages", __name__)
+
+MATCH_PROPERTIES = (
+    SKOS.exactMatch,
+    SKOS.closeMatch,
+    SKOS.broadMatch,
+    SKOS.narrowMatch,
+    SKOS.relatedMatch,
+)
+
+
+class View:
+    """What templates need to show a node: its label, where it links to, how a value reads."""
+
+    def __init__(self, cat: Catalogue, lang: str) -> None:
+        self.cat = cat
+        self.lang = lang
+        self.t = translator(lang)
+
+    def label(self, node: object) -> str:
+        return self.cat.label(node, self.lang)
+
+    def href(self, node: object) -> str | None:
+        """A local link for our resources (keeping the language), the IRI for others."""
+        if isinstance(node, URIRef):
+            text = str(node)
+            if text.startswith(BASE):
+                local, _, fragment = text[len(BASE) :].partition("#")
+                query = f"?lang={self.lang}" if request.args.get("lang") else ""
+                return href(local) + query + (f"#{fragment}" if fragment else "")
+            return text
+        return None
+
+    def slug(self, node: object) -> str:
+        """The last segment of one of our IRIs, as filter parameters take it."""
+        return str(node).rpartition("/")[2]
+
+    def value(self, node: object) -> dict[str, object]:
+        """A value for a template: label and link for IRIs, text and language for literals."""
+        if isinstance(node, Literal):
+            return {"text": str(node), "lang": node.language, "datatype": node.datatype}
+        if isinstance(node, BNode):
+            return {"text": "", "blank": self.properties(node)}
+        return {"text": self.label(node), "href": self.href(node), "iri": str(node)}
+
+    def values(self, subject: object, prop: URIRef) -> list[dict[str, object]]:
+        return [self.value(o) for o in sorted(self.cat.union.objects(subject, prop))]
+
+    def properties(
+        self, subject: object
+    ) -> list[tuple[dict[str, object], list[dict[str, object]]]]:
+        """Every (property, values) of ``subject`` in the published graph, by property label."""
+        graph = self.cat.union if (subject, None, None) in self.cat.union else self.cat.description
+        props = sorted(set(graph.predicates(subject)), key=self.label)
+        return [
+            (self.value(p), [self.value(o) for o in sorted(graph.objects(subject, p))])
+            for p in props
+        ]
+
+    def url(self, **changes: object) -> str:
+        """This page's URL with some query parameters changed (None removes one)."""
+        args = {k: v for k, v in request.args.items()}
+        for key, value in changes.items():
+            if value is None:
+                args.pop(key, None)
+            else:
+                args[key] = str(value)
+        return request.path + ("?" + urlencode(args) if args else "")
+
+
+def _render(template: str, path: str | None, title: str, **context: object) -> str:
+    cat = catalogue()
+    lang = choose_language(request)
+    view = View(cat, lang)
+    formats = [(f, href(path, f.suffix)) for f in RDF_FORMATS] if path is not None else []
+    return render_template(
+        template,
+        v=view,
+        t=view.t,
+        lang=lang,
+        languages=LANGUAGES,
+        title=title,
+        path=path,
+        iri=BASE + path if path is not None else None,
+        formats=formats,
+        cat=cat,
+        THB=THB,
+        SKOS=SKOS,
+        DCTERMS=DCTERMS,
+        FOAF=FOAF,
+        PROV=PROV,
+        **context,
+    )
+
+
+def _slug_filter(name: str, cls: URIRef, prefix: str) -> URIRef | None:
+    """The resource a filter parameter names, by its slug; a bad value is a 400."""
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    iri = catalogue().iri(f"{prefix}/{value}")
+    if iri is None or (iri, RDF.type, cls) not in catalogue().union:
+        abort(400, f"unknown {name} {value!r}")
+    return iri
+
+
+@bp.route("/", methods=["GET"])
+def index() -> Response:
+    """The landing page: what the dataset is, counts, themes, actors, every recommendation."""
+    cat = catalogue()
+    theme = _slug_filter("theme", THB.Theme, "theme")
+    actor = _slug_filter("actor", THB.Actor, "actor")
+    year_text = request.args.get("year") or None
+    if year_text is not None and not (year_text.isascii() and year_text.isdigit()):
+        abort(400, f"year must be a number, not {year_text!r}")
+    year = int(year_text) if year_text is not None else None
+    if year is not None and year not in cat.years():
+        abort(400, f"no recommendation of year {year}")
+    rows = cat.filtered(theme=theme, actor=actor, year=year)
+    lang = choose_language(request)
+    counts = {
+        "recommendations": len(cat.recommendations),
+        "themes": len(cat.instances(THB.Theme)),
+        "actors": len(cat.instances(THB.Actor)),
+        "reports": len(cat.instances(THB.Report)),
+    }
+    body = _render(
+        "index.html",
+        None,
+        translator(lang)("site"),
+        rows=rows,
+        counts=counts,
+        stats=cat.stats,
+        themes=_theme_tree(cat),
+        actors=sorted(cat.instances(THB.Actor), key=lambda a: cat.label(a, lang).casefold()),
+        reports=cat.instances(THB.Report),
+        years=cat.years(),
+        selected={"theme": theme, "actor": actor, "year": year},
+        downloads=cat.downloads(),
+        sparql=href("sparql"),
+    )
+    return conditional(body, HTML, vary=("Accept-Language",))
+
+
+def _theme_tree(cat: Catalogue) -> list[tuple[URIRef, list[URIRef]]]:
+    """Top themes (phenomena) with the section themes under them."""
+    themes = cat.instances(THB.Theme)
+    tops = [t for t in themes if cat.union.value(t, SKOS.broader) is None]
+    return [(top, [t for t in themes if cat.union.value(t, SKOS.broader) == top]) for top in tops]
+
+
+def render_resource(path: str) -> str:
+    """The HTML page of a resource the catalogue knows."""
+    cat = catalogue()
+    kind = cat.kind(path)
+    iri = cat.iri(path)
+    lang = choose_language(request)
+    title = cat.label(iri, lang)
+    if kind in ("ontology", "shapes"):
+        model = docs.ontology(cat, lang) if kind == "ontology" else docs.shapes(cat, lang)
+        return _render(f"{kind}.html", path, title, doc=model)
+    if kind == "dataset":
+        return _render(
+            "dataset.html",
+            path,
+            title,
+            node=DATASET,
+            stats=cat.stats,
+            downloads=cat.downloads(),
+            sparql=SPARQL_ENDPOINT,
+        )
+    if kind == "graph":
+        graph = cat.graph_of(path)
+        return _render(
+            "graph.html", path, path, size=len(graph), subjects=len(set(graph.subjects()))
+        )
+    context: dict[str, object] = {"node": iri, "kind": kind}
+    if kind == "recommendation":
+        context["qualified"] = _qualifications(cat, iri)
+    elif kind == "actor":
+        context["ancestors"] = cat.ancestors(iri)
+        context["children"] = sorted(cat.union.subjects(ORG.subOrganizationOf, iri))
+        context["rows"] = cat.filtered(actor=iri)
+        context["direct"] = {r.iri for r in cat.filtered() if iri in r.addressees}
+    elif kind == "theme":
+        context["narrower"] = sorted(cat.union.subjects(SKOS.broader, iri))
+        context["rows"] = cat.filtered(theme=iri)
+        context["matches"] = [
+            (p, o) for p in MATCH_PROPERTIES for o in sorted(cat.union.objects(iri, p))
+        ]
+    elif kind == "report":
+        context["rows"] = [
+            r for r in cat.recommendations if (r.iri, DCTERMS.isPartOf, iri) in cat.union
+        ]
+    elif kind == "scheme":
+        context["concepts"] = sorted(
+            set(cat.union.subjects(SKOS.inScheme, iri))
+            | set(cat.union.objects(iri, SKOS.hasTopConcept))
+        )
+        context["is_themes"] = iri == THEME_SCHEME
+    context["incoming"] = sorted(set(cat.incoming(iri)))
+    return _render(f"{kind}.html", path, title, **context)
+
+
+def _qualifications(cat: Catalogue, iri: URIRef) -> dict[URIRef, list[str]]:
+    """Qualifiers by actor, from the recommendation's qualified addressings."""
+    found: dict[URIRef, list[str]] = {}
+    for node in cat.union.objects(iri, THB.qualifiedAddressing):
+        actor = cat.union.value(node, THB.actor)
+        for qualifier in cat.union.objects(node, THB.qualifier):
+            found.setdefault(actor, []).append(str(qualifier))
+    return found

@@ -1,0 +1,115 @@
+"""Dereferencing: a request path names the resource with that path under the base IRI.
+
+The representation is picked, in this order, by ``?format=``, by a suffix (``.ttl``, ``.jsonld``,
+``.nt``, ``.rdf``, ``.html``), then by ``Accept`` (see ``responses.RESOURCE_OFFERS``). Also here:
+the downloads of the whole graph, the JSON-LD context, and ``/.well-known/void``.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, abort, request
+
+from ..describe import DOWNLOAD_FORMATS, download_path
+from ..formats import HTML, JSONLD, Format, by_name, by_suffix, negotiate
+from ..jsonld import context
+from ..namespaces import BASE
+from . import pages
+from .responses import (
+    MAX_PATH,
+    RESOURCE_OFFERS,
+    alternates,
+    catalogue,
+    conditional,
+    error_response,
+    href,
+)
+
+bp = Blueprint("resources", __name__)
+
+
+def _split_suffix(path: str) -> tuple[str, Format | None]:
+    """``recommendation/2018-32.ttl`` -> (``recommendation/2018-32``, Turtle) when both exist."""
+    stem, dot, suffix = path.rpartition(".")
+    if not dot or "/" in suffix:
+        return path, None
+    fmt = by_suffix(suffix)
+    if fmt in RESOURCE_OFFERS and catalogue().iri(stem) is not None:
+        return stem, fmt
+    return path, None
+
+
+def _requested_format(explicit: Format | None) -> Format | Response:
+    """The format to serve, or the error response that says why there is none."""
+    asked = request.args.get("format")
+    if asked is not None:
+        fmt = by_name(asked) or by_suffix(asked)
+        if fmt is None:
+            names = ", ".join(f.suffix for f in RESOURCE_OFFERS)
+            return error_response(400, f"unknown format {asked!r}; use one of: {names}")
+        if fmt not in RESOURCE_OFFERS:
+            return error_response(406, f"this resource is not available as {fmt.media_type}")
+        return fmt
+    if explicit is not None:
+        return explicit
+    fmt = negotiate(request.headers.get("Accept"), RESOURCE_OFFERS)
+    if fmt is None:
+        offered = ", ".join(f.media_type for f in RESOURCE_OFFERS)
+        return error_response(406, f"no acceptable representation; this resource offers {offered}")
+    return fmt
+
+
+def serve_resource(path: str) -> Response:
+    """Answer for one resource path, with or without a format suffix."""
+    if len(path) > MAX_PATH:
+        return error_response(414, f"the path is longer than {MAX_PATH} characters")
+    path, explicit = _split_suffix(path)
+    iri = catalogue().iri(path)
+    if iri is None:
+        return error_response(404, f"no resource {BASE}{path}")
+    fmt = _requested_format(explicit)
+    if isinstance(fmt, Response):
+        return fmt
+    negotiated = explicit is None and "format" not in request.args
+    if fmt == HTML:
+        body: bytes | str = pages.render_resource(path)
+        response = conditional(body, fmt, vary=("Accept", "Accept-Language"))
+    else:
+        body = catalogue().representation(path, fmt)
+        response = conditional(body, fmt, vary=("Accept",) if negotiated else ())
+    if negotiated:
+        response.headers["Content-Location"] = href(path, fmt.suffix)
+    response.headers["Link"] = alternates(path, str(iri))
+    return response
+
+
+@bp.route("/<path:path>", methods=["GET"])
+def resource(path: str) -> Response:
+    return serve_resource(path)
+
+
+@bp.route("/.well-known/void", methods=["GET"])
+def well_known_void() -> Response:
+    """The VoID description (RFC 5785 well-known location): the dataset description itself."""
+    return serve_resource("dataset")
+
+
+@bp.route("/context.jsonld", methods=["GET"])
+def jsonld_context() -> Response:
+    """The published JSON-LD context that gives our terms plain-JSON names."""
+    body = json.dumps(context(), ensure_ascii=False, indent=2) + "\n"
+    response = conditional(body, JSONLD)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.route("/download/<name>", methods=["GET"])
+def download(name: str) -> Response:
+    """The whole graph in one format, as a file to save."""
+    for fmt in DOWNLOAD_FORMATS:
+        if download_path(fmt) == f"download/{name}":
+            response = conditional(catalogue().download(fmt), fmt)
+            response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+    abort(404, f"no download {name!r}")

@@ -1,0 +1,79 @@
+"""Response helpers shared by the blueprints: conditional bodies, alternates, negotiated errors."""
+
+from __future__ import annotations
+
+import hashlib
+from urllib.parse import quote
+
+from flask import Flask, Response, current_app, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from ..catalogue import Catalogue
+from ..errors import ThbkgError
+from ..formats import HTML, RDF_FORMATS, TEXT, Format, negotiate
+from .i18n import choose_language, translator
+
+# What a resource URI offers, in the server's order of preference for equal qualities:
+# ``*/*`` alone gets Turtle, a browser (``text/html`` at q=1) gets HTML.
+RESOURCE_OFFERS: tuple[Format, ...] = (*RDF_FORMATS, HTML)
+MAX_PATH = 1024
+
+
+def catalogue() -> Catalogue:
+    """The Catalogue of the running app."""
+    return current_app.extensions["thbkg.catalogue"]
+
+
+def href(path: str, suffix: str | None = None) -> str:
+    """The local URL of one of our resources, on whatever host serves it."""
+    return "/" + quote(path + (f".{suffix}" if suffix else ""), safe="/-_.~")
+
+
+def alternates(path: str, iri: str) -> str:
+    """A ``Link`` header: the IRI as canonical, and the URL of every other representation."""
+    links = [f'<{iri}>; rel="canonical"']
+    links += [
+        f'<{href(path, fmt.suffix)}>; rel="alternate"; type="{fmt.media_type}"'
+        for fmt in RESOURCE_OFFERS
+    ]
+    return ", ".join(links)
+
+
+def conditional(body: bytes | str, fmt: Format, *, vary: tuple[str, ...] = ()) -> Response:
+    """A 200 with a strong ETag from the body, turned into a 304 when ``If-None-Match`` matches."""
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    response = Response(data, content_type=fmt.content_type)
+    response.set_etag(hashlib.sha256(data).hexdigest()[:32])
+    if vary:
+        response.vary.update(vary)
+    return response.make_conditional(request)
+
+
+def error_response(status: int, message: str) -> Response:
+    """An error in HTML for browsers and in plain text for everyone else."""
+    fmt = negotiate(request.headers.get("Accept"), (TEXT, HTML)) or TEXT
+    if fmt == HTML:
+        lang = choose_language(request)
+        body = render_template(
+            "error.html", status=status, message=message, lang=lang, t=translator(lang)
+        )
+    else:
+        body = f"{status} {message}\n"
+    response = Response(body, status=status, content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Every HTTP error, and every domain error, answers in the negotiated error format."""
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> Response:
+        response = error_response(exc.code or 500, exc.description or exc.name)
+        if exc.code == 405 and exc.valid_methods:
+            response.allow.update(exc.valid_methods)
+        return response
+
+    @app.errorhandler(ThbkgError)
+    def _domain(exc: ThbkgError) -> Response:
+        return error_response(exc.http_status, exc.message)

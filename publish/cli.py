@@ -107,3 +107,128 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     out = out or settings.inferred[0]
     write_atomically(inferred, out)
     click.echo(f"consistent; wrote {len(inferred)} inferred triples to {out}", err=True)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--data",
+    "data",
+    multiple=True,
+    type=_existing,
+    help="Data file to serve instead of the shipped data (repeat for several).",
+)
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Serve with waitress (a production WSGI server) instead of Flask's development server.",
+)
+@click.option(
+    "--workers",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Worker threads in production mode; they share the one loaded graph.",
+)
+@click.pass_obj
+def serve(
+    settings: Settings,
+    host: str,
+    port: int,
+    data: tuple[Path, ...],
+    production: bool,
+    workers: int,
+) -> None:
+    """Serve the graph as linked data: resource pages, downloads, the dataset description and
+    the SPARQL endpoint.
+
+    The graph is loaded and validated once, before listening; a graph that does not conform to
+    the shapes is not served (the report is printed, exit code 1).
+    """
+    from .web import create_app
+
+    if data:  # another data set: the shipped inferred graph does not belong to it
+        settings = settings.with_overrides(data=data, inferred=())
+    app = create_app(settings)
+    mode = f"waitress, {workers} threads" if production else "development server"
+    click.echo(f"thbkg: listening on http://{host}:{port}/ ({mode})", err=True)
+    try:
+        if production:
+            import waitress
+
+            waitress.serve(app, host=host, port=port, threads=workers, ident="thbkg")
+        else:
+            app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
+    except OSError as exc:
+        click.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        sys.exit(2)
+
+
+_QUERY_OUTPUTS = ("table", "json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf")
+
+
+@main.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(_QUERY_OUTPUTS),
+    default="table",
+    show_default=True,
+    help="table (CONSTRUCT/DESCRIBE: Turtle); SELECT/ASK: json, xml, csv, tsv; "
+    "CONSTRUCT/DESCRIBE: ttl, jsonld, nt, rdf.",
+)
+@click.option("--engine", type=click.Choice(["rdflib", "oxigraph"]), help="SPARQL engine.")
+@click.option("--timeout", type=float, help="Time limit in seconds (THBKG_QUERY_TIMEOUT).")
+@click.option("--max-rows", type=int, help="Row limit (THBKG_MAX_ROWS).")
+@click.pass_obj
+def query(
+    settings: Settings,
+    file: click.utils.LazyFile,
+    output: str,
+    engine: str | None,
+    timeout: float | None,
+    max_rows: int | None,
+) -> None:
+    """Run the SPARQL query in FILE (- for standard input) on the local graph.
+
+    The same core as the /sparql endpoint: read-only, no SERVICE, FROM only our graphs, the
+    same time and row limits. Exit code 1 for a refused or malformed query (the message gives
+    line and column), 3 when the time limit stops it.
+    """
+    from . import formats
+    from .errors import QueryError
+    from .graph import KnowledgeGraph
+    from .sparql import SparqlService
+
+    settings = settings.with_overrides(engine=engine, query_timeout=timeout, max_rows=max_rows)
+    name = getattr(file, "name", "-")
+    text = file.read()
+    knowledge = KnowledgeGraph.load(settings, validate=False)
+    service = SparqlService(knowledge.dataset, settings)
+    try:
+        prepared = service.prepare(text)
+    except QueryError as exc:
+        raise QueryError(f"{name}: {exc.message}") from None
+    if output == "table":
+        chosen = "table"
+    else:
+        fmt = (
+            formats.by_suffix(output) if output not in ("json", "xml") else formats.by_name(output)
+        )
+        if fmt not in prepared.offers:
+            allowed = ", ".join(
+                o
+                for o in _QUERY_OUTPUTS
+                if o == "table"
+                or (
+                    (formats.by_name(o) if o in ("json", "xml") else formats.by_suffix(o))
+                    in prepared.offers
+                )
+            )
+            raise QueryError(
+                f"a {prepared.form} query cannot be written as {output}; use {allowed}"
+            )
+        chosen = fmt.name
+    click.echo(service.run(prepared, chosen), nl=False)

@@ -65,7 +65,7 @@ class Engine(Protocol):
 
 def _too_many(max_rows: int, what: str) -> TooLarge:
     return TooLarge(
-        f"the result has more than {max_rows} {what}, the endpoint's limit; "
+        f"the result has more than {max_rows} {what}, the configured limit; "
         "narrow the query or page through it with LIMIT and OFFSET"
     )
 

@@ -70,7 +70,7 @@ def result_formats(form: str) -> tuple[Format, ...]:
 def parse(text: str, max_size: int | None = None) -> tuple[Query, str]:
     """Parse a query; updates and syntax errors become a QueryError saying what and where."""
     if max_size is not None and len(text.encode("utf-8")) > max_size:
-        raise TooLarge(f"the query is longer than {max_size} bytes, the endpoint's limit")
+        raise TooLarge(f"the query is longer than {max_size} bytes, the configured limit")
     if not text.strip():
         raise QueryError("the query is empty")
     try:
@@ -238,7 +238,7 @@ def _fork_and_wait(work: Callable[[], bytes], timeout: float) -> bytes:
     try:
         if not receiver.poll(timeout):
             raise QueryTimeout(
-                f"the query ran longer than {timeout:g} s, the endpoint's limit, and was stopped"
+                f"the query ran longer than {timeout:g} s, the configured limit, and was stopped"
             )
         ok, payload = receiver.recv()
     except EOFError:

@@ -98,7 +98,7 @@ def _parameters() -> MultiDict[str, str]:
         raise UnsupportedMediaType(f"the request body must be UTF-8, not {charset}")
     limit = service().settings.max_body
     if request.content_length is not None and request.content_length > limit:
-        raise TooLarge(f"the request body is larger than {limit} bytes, the endpoint's limit")
+        raise TooLarge(f"the request body is larger than {limit} bytes, the configured limit")
     if mimetype == _FORM_TYPE:
         for key, values in request.form.lists():
             params.setlist(key, params.getlist(key) + values)

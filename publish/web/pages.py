@@ -122,7 +122,7 @@ def _slug_filter(name: str, cls: URIRef, prefix: str) -> URIRef | None:
         return None
     iri = catalogue().iri(f"{prefix}/{value}")
     if iri is None or (iri, RDF.type, cls) not in catalogue().union:
-        abort(400, f"unknown {name} {value!r}")
+        abort(400, f"unknown {name} {value[:80]!r}")
     return iri
 
 
@@ -133,8 +133,10 @@ def index() -> Response:
     theme = _slug_filter("theme", THB.Theme, "theme")
     actor = _slug_filter("actor", THB.Actor, "actor")
     year_text = request.args.get("year") or None
-    if year_text is not None and not (year_text.isascii() and year_text.isdigit()):
-        abort(400, f"year must be a number, not {year_text!r}")
+    if year_text is not None and not (
+        year_text.isascii() and year_text.isdigit() and len(year_text) <= 4
+    ):
+        abort(400, f"year must be a year such as 2018, not {year_text[:40]!r}")
     year = int(year_text) if year_text is not None else None
     if year is not None and year not in cat.years():
         abort(400, f"no recommendation of year {year}")

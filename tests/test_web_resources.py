@@ -1,0 +1,199 @@
+"""Dereferencing over HTTP (Flask test client): formats, negotiation, caching headers, errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import ORG, RDFS, SKOS
+
+from publish.catalogue import Catalogue
+from publish.config import Settings
+from publish.formats import HTML, JSONLD, NTRIPLES, RDF_FORMATS, RDFXML, TURTLE
+from publish.graph import KnowledgeGraph
+from publish.namespaces import BASE, THB
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
+REC = "recommendation/2018-33"
+
+
+def _catalogue(app) -> Catalogue:
+    return app.extensions["thbkg.catalogue"]
+
+
+def parse(body: bytes, fmt) -> Graph:
+    """Parse a response body as a client would.
+
+    rdflib 7.6's JSON-LD parser builds a ConjunctiveGraph internally and warns about its own
+    deprecated class; only that warning is silenced, only here.
+    """
+    graph = Graph()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
+        graph.parse(data=body, format=fmt.rdflib)
+    return graph
+
+
+def all_paths() -> list[str]:
+    """Every resource path, computed from the shipped data (parametrisation happens early)."""
+    return Catalogue(KnowledgeGraph.load(Settings(), validate=False)).paths()
+
+
+PATHS = all_paths()
+
+
+def test_every_kind_of_resource_is_published() -> None:
+    prefixes = {p.split("/")[0] for p in PATHS}
+    for expected in ("recommendation", "actor", "theme", "level", "report", "dataset", "graph"):
+        assert expected in prefixes
+    for path in ("theme/scheme", "ontology", "shapes", "graph/data", "graph/inferred"):
+        assert path in PATHS
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_resource_in_every_format_gives_the_same_triples(app, client, path) -> None:
+    expected = _catalogue(app).graph_of(path)
+    assert len(expected) > 0 or path == "graph/inferred"
+    for fmt in RDF_FORMATS:
+        by_suffix = client.get(f"/{path}.{fmt.suffix}")
+        assert by_suffix.status_code == 200, (path, fmt.name)
+        assert by_suffix.mimetype == fmt.media_type
+        assert isomorphic(parse(by_suffix.data, fmt), expected), (path, fmt.name)
+        by_accept = client.get(f"/{path}", headers={"Accept": fmt.media_type})
+        assert by_accept.mimetype == fmt.media_type
+        assert isomorphic(parse(by_accept.data, fmt), expected), (path, fmt.name)
+    page = client.get(f"/{path}", headers={"Accept": BROWSER})
+    assert page.status_code == 200 and page.mimetype == HTML.media_type
+
+
+def test_description_is_cbd_plus_labels_of_linked_resources(app) -> None:
+    cat = _catalogue(app)
+    iri = URIRef(BASE + REC)
+    graph = cat.graph_of(REC)
+    assert (iri, THB.qualifiedAddressing, None) in graph
+    addressing = graph.value(iri, THB.qualifiedAddressing)
+    assert (addressing, THB.qualifier, None) in graph  # the blank node is closed over
+    actor = graph.value(iri, THB.addressedTo)
+    assert (actor, SKOS.prefLabel, None) in graph  # labels of what it links to
+    assert (actor, ORG.subOrganizationOf, None) not in graph  # but not their descriptions
+    theme = graph.value(iri, THB.theme)
+    assert (theme, SKOS.prefLabel, None) in graph
+    assert (graph.value(iri, THB.theme), SKOS.broader, None) not in graph
+    assert set(graph.subjects()) - {iri, addressing} <= set(graph.objects())
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        (None, TURTLE),
+        ("", TURTLE),
+        ("*/*", TURTLE),
+        (BROWSER, HTML),
+        ("text/html", HTML),
+        ("application/xhtml+xml", HTML),
+        ("text/turtle", TURTLE),
+        ("application/ld+json", JSONLD),
+        ("application/json", JSONLD),
+        ("application/n-triples", NTRIPLES),
+        ("application/rdf+xml", RDFXML),
+        ("text/turtle;q=0.5, application/rdf+xml", RDFXML),
+        ("text/html;q=0.1, application/n-triples;q=0.9", NTRIPLES),
+        ("text/*", TURTLE),
+        ("application/rdf+xml;q=0, */*;q=0.1", TURTLE),
+    ],
+)
+def test_content_negotiation(client, accept, expected) -> None:
+    headers = {} if accept is None else {"Accept": accept}
+    response = client.get(f"/{REC}", headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == expected.media_type
+    assert "Accept" in response.vary
+    assert response.headers["Content-Location"] == f"/{REC}.{expected.suffix}"
+
+
+def test_format_parameter_overrides_accept(client) -> None:
+    for value in ("jsonld", "application/ld+json", "JSONLD"):
+        response = client.get(
+            f"/{REC}", query_string={"format": value}, headers={"Accept": "text/html"}
+        )
+        assert response.mimetype == JSONLD.media_type
+    assert client.get(f"/{REC}?format=ttl").mimetype == TURTLE.media_type
+    assert client.get(f"/{REC}.ttl?format=html").mimetype == HTML.media_type
+
+
+def test_suffix_beats_accept(client) -> None:
+    response = client.get(f"/{REC}.nt", headers={"Accept": "text/html"})
+    assert response.mimetype == NTRIPLES.media_type
+    assert "Content-Location" not in response.headers
+
+
+def test_link_headers_name_every_representation(client) -> None:
+    response = client.get(f"/{REC}")
+    links = response.headers["Link"]
+    assert f'<{BASE}{REC}>; rel="canonical"' in links
+    for fmt in (*RDF_FORMATS, HTML):
+        assert f'</{REC}.{fmt.suffix}>; rel="alternate"; type="{fmt.media_type}"' in links
+
+
+def test_html_varies_on_language_too(client) -> None:
+    response = client.get(f"/{REC}", headers={"Accept": "text/html"})
+    assert {"Accept", "Accept-Language"} <= set(response.vary)
+
+
+def test_head_has_the_headers_and_no_body(client) -> None:
+    get = client.get(f"/{REC}.ttl")
+    head = client.head(f"/{REC}.ttl")
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["ETag"] == get.headers["ETag"]
+    assert head.headers["Content-Type"] == get.headers["Content-Type"]
+    assert int(head.headers["Content-Length"]) == len(get.data)
+
+
+def test_etag_and_304(client) -> None:
+    first = client.get(f"/{REC}.ttl")
+    etag = first.headers["ETag"]
+    again = client.get(f"/{REC}.ttl", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == etag
+    other = client.get(f"/{REC}.ttl", headers={"If-None-Match": '"something-else"'})
+    assert other.status_code == 200 and other.data == first.data
+    assert client.get(f"/{REC}.nt").headers["ETag"] != etag  # one tag per representation
+    page = client.get(f"/{REC}", headers={"Accept": "text/html"})
+    cached = client.get(
+        f"/{REC}", headers={"Accept": "text/html", "If-None-Match": page.headers["ETag"]}
+    )
+    assert cached.status_code == 304
+
+
+def test_documents_serve_their_whole_graph(app, client, knowledge) -> None:
+    cat = _catalogue(app)
+    ontology = parse(client.get("/ontology.ttl").data, TURTLE)
+    assert isomorphic(ontology, cat.ontology)
+    assert isomorphic(parse(client.get("/ontology/0.1.0.ttl").data, TURTLE), cat.ontology)
+    shapes = parse(client.get("/shapes", headers={"Accept": "text/turtle"}).data, TURTLE)
+    assert isomorphic(shapes, cat.shapes)
+    from publish.namespaces import DATA_GRAPH
+
+    data = parse(client.get("/graph/data.nt").data, NTRIPLES)
+    assert isomorphic(data, knowledge.graph(DATA_GRAPH))
+    # The ontology's terms (ontology#Recommendation) have labels there.
+    assert (THB.Recommendation, RDFS.label, None) in ontology
+
+
+def test_well_known_void_is_the_dataset_description(client) -> None:
+    void = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    dataset = client.get("/dataset.ttl")
+    assert void.status_code == 200
+    assert isomorphic(parse(void.data, TURTLE), parse(dataset.data, TURTLE))
+    assert void.headers["Content-Location"] == "/dataset.ttl"
+    page = client.get("/.well-known/void", headers={"Accept": BROWSER})
+    assert page.mimetype == HTML.media_type
+
+
+def test_the_same_iri_whatever_the_host(client) -> None:
+    here = client.get(f"/{REC}.ttl", base_url="http://localhost:8080")
+    there = client.get(f"/{REC}.ttl", base_url="https://example.org")
+    assert here.data == there.data
+    assert URIRef(BASE + REC) in set(parse(here.data, TURTLE).subjects())

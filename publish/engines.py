@@ -195,7 +195,7 @@ class OxigraphEngine:
         Oxigraph substitutes only projected variables (SEP-0007); a binding of any other
         variable is evaluated by rdflib instead, with the same answer shape.
         """
-        projected = {str(v) for v in query.algebra.get("PV") or ()}
+        projected = {str(v) for v in dict.get(query.algebra, "PV") or ()}
         if any(name not in projected for name in bindings):
             return self.fallback.evaluate(query, text, selection, bindings, max_rows)
         options: dict[str, object] = {"prefixes": self.prefixes}

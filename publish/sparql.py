@@ -18,6 +18,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -149,20 +150,21 @@ def select_dataset(
         return Selection(
             tuple(URIRef(g) for g in default_graphs), tuple(URIRef(g) for g in named_graphs)
         )
-    clauses = query.algebra.get("datasetClause") or []
+    clauses = dict.get(query.algebra, "datasetClause") or []
     if not clauses:
         return None
     default, named = [], []
     for clause in clauses:
-        iri = clause.get("default") or clause.get("named")
+        is_default = "default" in clause  # CompValue.get answers the key itself when absent
+        iri = dict.get(clause, "default" if is_default else "named")
         if iri not in known:
-            keyword = "FROM" if clause.get("default") else "FROM NAMED"
+            keyword = "FROM" if is_default else "FROM NAMED"
             ours = ", ".join(f"<{g}>" for g in sorted(known))
             raise QueryError(
                 f"{keyword} <{iri}> is not a graph of this dataset, and this endpoint never "
                 f"loads data from elsewhere; its graphs are {ours}"
             )
-        (default if clause.get("default") else named).append(URIRef(iri))
+        (default if is_default else named).append(URIRef(iri))
     return Selection(tuple(default), tuple(named))
 
 
@@ -219,6 +221,9 @@ class SparqlService:
 
 
 def _child(work: Callable[[], bytes], conn: multiprocessing.connection.Connection) -> None:
+    # Library deprecations (rdflib's evaluator calls its own deprecated APIs) must not fail a
+    # query, even under ``-W error``; this process only lives for this one query.
+    warnings.simplefilter("ignore", DeprecationWarning)
     try:
         conn.send((True, work()))
     except ThbkgError as exc:

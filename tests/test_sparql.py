@@ -1,0 +1,326 @@
+"""The query core: parse, guards, dataset selection, limits, renderers; guards on each engine."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pyoxigraph
+import pytest
+import rdflib.plugins.sparql
+from rdflib import Literal
+
+from publish.config import Settings
+from publish.engines import make_engine
+from publish.errors import QueryError, QueryTimeout, TooLarge
+from publish.graph import KnowledgeGraph
+from publish.namespaces import DATA_GRAPH, ONTOLOGY_GRAPH
+from publish.sparql import SparqlService, parse
+
+ENGINES = ["rdflib", "oxigraph"]
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def service(request: pytest.FixtureRequest, knowledge: KnowledgeGraph) -> SparqlService:
+    return SparqlService(knowledge.dataset, Settings(), request.param)
+
+
+def limited(knowledge: KnowledgeGraph, engine: str, **limits: object) -> SparqlService:
+    return SparqlService(knowledge.dataset, Settings().with_overrides(**limits), engine)
+
+
+def rows(service: SparqlService, text: str, **bindings: object) -> list[dict[str, str]]:
+    doc = json.loads(service.query(text, "json", **bindings))
+    return [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]]
+
+
+# ---------------------------------------------------------------- parsing
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("SELECT * WHERE {\n  ?s ?p }", "line 2, column 3"),
+        ("ASK {", "line 1, column 6"),
+        ("SELECT ?x WHERE { ?x ?y ?z } ORDER", "line 1, column 30"),
+    ],
+)
+def test_syntax_errors_name_line_and_column(text: str, where: str) -> None:
+    with pytest.raises(QueryError, match=f"syntax error at {where}"):
+        parse(text)
+
+
+def test_empty_and_unknown_prefix_are_errors() -> None:
+    with pytest.raises(QueryError, match="empty"):
+        parse("   ")
+    with pytest.raises(QueryError, match="Unknown namespace prefix"):
+        parse("SELECT * WHERE { ?s nope:p ?o }")
+
+
+def test_our_prefixes_need_no_declaration(service: SparqlService) -> None:
+    found = rows(service, "SELECT ?id WHERE { ?r a thb:Recommendation ; dcterms:identifier ?id }")
+    assert len(found) == 11
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        "CLEAR ALL",
+        "INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+        "DELETE WHERE { ?s ?p ?o }",
+        "LOAD <http://127.0.0.1:9/data.ttl>",
+        "DROP GRAPH <https://w3id.org/thbkg/graph/data>",
+    ],
+)
+def test_updates_are_refused(service: SparqlService, update: str) -> None:
+    with pytest.raises(QueryError, match="read-only"):
+        service.prepare(update)
+
+
+def test_query_size_limit(knowledge: KnowledgeGraph) -> None:
+    small = limited(knowledge, "rdflib", max_body=100)
+    with pytest.raises(TooLarge):
+        small.prepare("SELECT * WHERE { ?s ?p ?o } " + "#" * 200)
+
+
+# ---------------------------------------------------------------- SERVICE and FROM
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { SERVICE SILENT <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "SELECT * WHERE { ?x ?y ?z OPTIONAL { SERVICE <http://127.0.0.1:9/> { ?x ?p ?o } } }",
+        "SELECT * WHERE { ?x ?y ?z FILTER EXISTS { SERVICE <http://127.0.0.1:9/> { ?x ?p ?o } } }",
+        "SELECT * WHERE { { SELECT ?s WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } } }",
+        "SELECT * WHERE { BIND(<http://127.0.0.1:9/> AS ?e) SERVICE ?e { ?s ?p ?o } }",
+        "ASK { ?s ?p ?o MINUS { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } } }",
+        "CONSTRUCT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+    ],
+)
+def test_service_is_refused_wherever_it_stands(service: SparqlService, query: str) -> None:
+    with pytest.raises(QueryError, match="SERVICE"):
+        service.prepare(query)
+
+
+def test_service_in_a_comment_or_a_literal_is_not_a_service(service: SparqlService) -> None:
+    text = '# SERVICE <http://x/>\nSELECT ("SERVICE <http://x/> {}" AS ?s) WHERE {}'
+    assert rows(service, text) == [{"s": "SERVICE <http://x/> {}"}]
+
+
+def test_from_selects_our_graphs(service: SparqlService) -> None:
+    text = "SELECT (COUNT(*) AS ?n) FROM <%s> WHERE { ?r a thb:Recommendation }"
+    assert rows(service, text % DATA_GRAPH) == [{"n": "11"}]
+    assert rows(service, text % ONTOLOGY_GRAPH) == [{"n": "0"}]
+    named = f"SELECT DISTINCT ?g FROM NAMED <{DATA_GRAPH}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    assert rows(service, named) == [{"g": str(DATA_GRAPH)}]
+
+
+def test_from_anything_else_is_refused(service: SparqlService) -> None:
+    for clause in ("FROM <http://127.0.0.1:9/x.ttl>", "FROM NAMED <file:///etc/passwd>"):
+        with pytest.raises(QueryError, match="not a graph of this dataset"):
+            service.prepare(f"SELECT * {clause} WHERE {{ ?s ?p ?o }}")
+
+
+def test_protocol_dataset_overrides_from(service: SparqlService) -> None:
+    text = f"SELECT (COUNT(*) AS ?n) FROM <{DATA_GRAPH}> WHERE {{ ?r a thb:Recommendation }}"
+    prepared = service.prepare(text, default_graphs=(str(ONTOLOGY_GRAPH),))
+    assert json.loads(service.run(prepared, "json"))["results"]["bindings"][0]["n"]["value"] == "0"
+
+
+def test_evaluating_a_dataset_changes_nothing(
+    service: SparqlService, knowledge: KnowledgeGraph
+) -> None:
+    before = len(knowledge.dataset)
+    service.query(
+        f"SELECT * FROM <{DATA_GRAPH}> FROM NAMED <{ONTOLOGY_GRAPH}> {{ ?s ?p ?o }}", "json"
+    )
+    prepared = service.prepare("ASK { ?s ?p ?o }", default_graphs=("http://127.0.0.1:9/",))
+    assert json.loads(service.run(prepared, "json"))["boolean"] is False
+    assert len(knowledge.dataset) == before
+
+
+def test_rdflib_flags_stay_as_other_modules_expect(service: SparqlService) -> None:
+    before = (
+        rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS,
+        rdflib.plugins.sparql.SPARQL_DEFAULT_GRAPH_UNION,
+    )
+    service.query(f"SELECT * FROM <{DATA_GRAPH}> WHERE {{ ?s ?p ?o }} LIMIT 1", "json")
+    after = (
+        rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS,
+        rdflib.plugins.sparql.SPARQL_DEFAULT_GRAPH_UNION,
+    )
+    assert after == before
+
+
+# ---------------------------------------------------------------- no outbound connection
+
+
+@pytest.fixture()
+def listener() -> Iterator[tuple[int, list[bytes]]]:
+    """A socket on 127.0.0.1 that records every connection made to it."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(8)
+    sock.settimeout(0.2)
+    seen: list[bytes] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = sock.accept()
+            except (TimeoutError, OSError):
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    seen.append(conn.recv(4096) or b"<connected>")
+                except OSError:
+                    seen.append(b"<connected>")
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield sock.getsockname()[1], seen
+    stop.set()
+    thread.join()
+    sock.close()
+
+
+def test_the_listener_catches_an_engine_that_connects(listener: tuple[int, list[bytes]]) -> None:
+    """Control: Oxigraph on its own does call SERVICE, so the listener would see the guard fail."""
+    port, seen = listener
+    query = f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/> {{ ?s ?p ?o }} }}"
+    with pytest.raises(OSError):  # the listener answers nothing; the request was sent
+        list(pyoxigraph.Store().query(query))
+    time.sleep(0.3)
+    assert seen and seen[0].startswith(b"POST /")
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_no_outbound_connection_for_service_or_from(
+    knowledge: KnowledgeGraph, listener: tuple[int, list[bytes]], engine: str
+) -> None:
+    port, seen = listener
+    service = limited(knowledge, engine)
+    url = f"http://127.0.0.1:{port}/sparql"
+    for text in (
+        f"SELECT * WHERE {{ SERVICE <{url}> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE SILENT <{url}> {{ ?s ?p ?o }} }}",
+        f"SELECT * FROM <{url}> WHERE {{ ?s ?p ?o }}",
+        f"SELECT * FROM NAMED <{url}> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        f"ASK FROM <http://127.0.0.1:{port}/data.ttl> {{ ?s ?p ?o }}",
+    ):
+        with pytest.raises(QueryError):
+            service.query(text, "json")
+    for graph in ({"default_graphs": (url,)}, {"named_graphs": (url,)}):
+        prepared = service.prepare(
+            "SELECT * WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }", **graph
+        )
+        assert json.loads(service.run(prepared, "json"))["results"]["bindings"] == []
+    prepared = service.prepare(f"SELECT * WHERE {{ GRAPH <{url}> {{ ?s ?p ?o }} }}")
+    assert json.loads(service.run(prepared, "json"))["results"]["bindings"] == []
+    time.sleep(0.5)
+    assert seen == []
+
+
+# ---------------------------------------------------------------- limits
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_runaway_query_is_stopped_at_the_limit(knowledge: KnowledgeGraph, engine: str) -> None:
+    service = limited(knowledge, engine, query_timeout=1.0)
+    start = time.monotonic()
+    with pytest.raises(QueryTimeout, match="longer than 1 s"):
+        service.query(RUNAWAY, "json")
+    assert time.monotonic() - start < 3
+    assert rows(
+        service, "SELECT ?id WHERE { ?r dcterms:identifier '2018/42' ; dcterms:identifier ?id }"
+    )
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_row_limit(knowledge: KnowledgeGraph, engine: str) -> None:
+    service = limited(knowledge, engine, max_rows=10)
+    with pytest.raises(TooLarge, match="more than 10 rows"):
+        service.query("SELECT * WHERE { ?s ?p ?o }", "json")
+    with pytest.raises(TooLarge, match="more than 10 triples"):
+        service.query("CONSTRUCT WHERE { ?s ?p ?o }", "turtle")
+    assert len(rows(service, "SELECT * WHERE { ?s ?p ?o } LIMIT 10")) == 10
+
+
+def test_values_are_bound_not_formatted(service: SparqlService) -> None:
+    text = "SELECT ?r WHERE { ?r dcterms:identifier ?id }"
+    found = rows(service, text, id=Literal("2018/40"))
+    assert found == [{"r": "https://w3id.org/thbkg/recommendation/2018-40"}]
+    text = "SELECT ?t WHERE { ?r dcterms:identifier ?id ; thb:text ?t }"  # ?id not projected
+    (row,) = rows(service, text, id=Literal("2018/42"))
+    assert row["t"].startswith("Sensibiliser et accumuler")
+
+
+def test_unknown_engine() -> None:
+    with pytest.raises(ValueError, match="unknown SPARQL engine"):
+        make_engine("virtuoso", KnowledgeGraph(Settings(), __import__("rdflib").Dataset()).dataset)
+
+
+# ---------------------------------------------------------------- renderers
+
+
+SPECIAL = (
+    "SELECT ?a ?b ?c WHERE { VALUES (?a ?b ?c) { "
+    '("tab\\there" "line\\nbreak"@fr 42) '
+    '(<https://w3id.org/thbkg/x> UNDEF "3.5"^^xsd:decimal) '
+    '("quote \\" and \\\\ backslash" "plain" true) } }'
+)
+
+
+def test_tsv_follows_the_sparql_tsv_format(service: SparqlService) -> None:
+    lines = service.query(SPECIAL, "tsv").decode("utf-8").split("\n")
+    assert lines[0] == "?a\t?b\t?c"
+    assert lines[1].split("\t") == [
+        '"tab\\there"',
+        '"line\\nbreak"@fr',
+        '"42"^^<http://www.w3.org/2001/XMLSchema#integer>',
+    ]
+    assert lines[2].split("\t") == [
+        "<https://w3id.org/thbkg/x>",
+        "",
+        '"3.5"^^<http://www.w3.org/2001/XMLSchema#decimal>',
+    ]
+    assert lines[3].split("\t")[0] == '"quote \\" and \\\\ backslash"'
+    assert lines[4] == ""
+
+
+def test_csv_json_xml_carry_the_same_rows(service: SparqlService) -> None:
+    csv_text = service.query(SPECIAL, "csv").decode("utf-8")
+    assert csv_text.startswith("a,b,c\r\n")
+    doc = json.loads(service.query(SPECIAL, "json"))
+    assert doc["head"]["vars"] == ["a", "b", "c"]
+    assert doc["results"]["bindings"][1] == {
+        "a": {"type": "uri", "value": "https://w3id.org/thbkg/x"},
+        "c": {
+            "type": "literal",
+            "value": "3.5",
+            "datatype": "http://www.w3.org/2001/XMLSchema#decimal",
+        },
+    }
+    assert b"<sparql" in service.query(SPECIAL, "xml")
+
+
+def test_ask_renders_as_boolean(service: SparqlService) -> None:
+    assert json.loads(service.query("ASK { ?r a thb:Recommendation }", "json"))["boolean"] is True
+    assert b"<boolean>false</boolean>" in service.query("ASK { ?r a thb:Nothing }", "xml")
+    with pytest.raises(QueryError, match="cannot be written as csv"):
+        service.query("ASK {}", "csv")
+
+
+def test_table_for_terminals(service: SparqlService) -> None:
+    table = service.query("SELECT ?r WHERE { ?r dcterms:identifier '2018/32' }", "table").decode()
+    assert table.splitlines() == ["?r", "-" * 26, "thbr:recommendation/2018-32", "(1 row)"] or (
+        "recommendation/2018-32" in table and table.endswith("(1 row)\n")
+    )

@@ -193,6 +193,8 @@ class Catalogue:
                 return labels[candidate]
         if labels:
             return next(iter(sorted(labels.items())))[1]
+        if isinstance(node, URIRef) and str(node).startswith(BASE):
+            return str(node)[len(BASE) :]
         if isinstance(node, URIRef):
             try:
                 return self.union.namespace_manager.normalizeUri(node).strip("<>")

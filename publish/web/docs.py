@@ -129,7 +129,8 @@ def _path(cat: Catalogue, g: Graph, path: object, lang: str) -> str:
         if inverse is not None:
             return f"^{_path(cat, g, inverse, lang)}"
         return "(path)"
-    return f"{cat.label(path, lang)} ({_short(cat, path)})"
+    label, short = cat.label(path, lang), _short(cat, path)
+    return short if label == short else f"{label} ({short})"
 
 
 def _short(cat: Catalogue, node: object) -> str:

@@ -77,6 +77,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_found": "Not found",
         "error": "Error",
         "language": "Language",
+        "mentions": "Mentions",
+        "concerns": "Concerns (inferred, with the organisations its addressees belong to)",
     },
     "fr": {
         "site": "Recommandations de Myria sur la traite et le trafic",
@@ -147,6 +149,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "not_found": "Introuvable",
         "error": "Erreur",
         "language": "Langue",
+        "mentions": "Mentionne",
+        "concerns": "Concerne (déduit, avec les organisations dont relèvent ses destinataires)",
     },
 }
 

@@ -1,0 +1,265 @@
+"""HTML pages: verbatim texts, labels in the asked language, filters, escaping, documentation."""
+
+from __future__ import annotations
+
+import html
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, SH, SKOS
+
+from publish.config import ROOT
+from publish.graph import KnowledgeGraph
+from publish.namespaces import BASE, DATA_GRAPH, THB
+from publish.web import create_app
+
+HTML_ACCEPT = {"Accept": "text/html"}
+
+
+class Links(HTMLParser):
+    """Collects (href, text) of every link, and the text of the whole page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []
+        self.text: list[str] = []
+        self._href: str | None = None
+        self._buffer: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = dict(attrs).get("href") or ""
+            self._buffer = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href is not None:
+            self.links.append((self._href, "".join(self._buffer).strip()))
+            self._href = None
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+        if self._href is not None:
+            self._buffer.append(data)
+
+
+def page(client, path: str, **headers: str) -> tuple[str, Links]:
+    response = client.get(path, headers={**HTML_ACCEPT, **headers})
+    assert response.status_code == 200, (path, response.status_code)
+    body = response.get_data(as_text=True)
+    parser = Links()
+    parser.feed(body)
+    return body, parser
+
+
+def texts(knowledge: KnowledgeGraph) -> dict[str, str]:
+    data = knowledge.graph(DATA_GRAPH)
+    return {
+        str(data.value(r, DCTERMS.identifier)): str(data.value(r, THB.text))
+        for r in data.subjects(RDF.type, THB.Recommendation)
+    }
+
+
+def test_landing_page_lists_every_recommendation_verbatim(client, knowledge) -> None:
+    body, parsed = page(client, "/")
+    text = "".join(parsed.text)
+    expected = texts(knowledge)
+    assert len(expected) >= 11
+    for identifier, verbatim in expected.items():
+        assert identifier in text
+        assert verbatim in text  # character for character, once the HTML is read
+    assert f"<strong>{len(expected)}</strong>" in body
+
+
+def test_landing_page_shows_themes_actors_and_source(client, knowledge) -> None:
+    _, parsed = page(client, "/?lang=en")
+    text = "".join(parsed.text)
+    data = knowledge.graph(DATA_GRAPH)
+    for theme in data.subjects(RDF.type, THB.Theme):
+        english = [str(x) for x in data.objects(theme, SKOS.prefLabel) if x.language == "en"]
+        assert english and english[0] in text
+    assert "Police" in text and "Mayors" in text
+    assert "Annual report 2018: Minors in major danger" in text
+    downloads = {href for href, _ in parsed.links if href.startswith("/download/")}
+    assert {"/download/thbkg.ttl", "/download/thbkg.jsonld", "/download/thbkg.trig"} <= downloads
+
+
+def _identifiers_shown(client, query: str) -> set[str]:
+    _, parsed = page(client, "/" + query)
+    return {text for href, text in parsed.links if href.startswith("/recommendation/")}
+
+
+def test_filter_by_theme(client) -> None:
+    smuggling = _identifiers_shown(client, "?theme=casser-le-business-model-des-passeurs")
+    assert smuggling == {"2018/39", "2018/40", "2018/41", "2018/42"}
+    # A phenomenon includes the sections below it.
+    assert _identifiers_shown(client, "?theme=trafic-d-etres-humains") == smuggling
+
+
+def test_filter_by_actor_includes_its_parts(client) -> None:
+    police = _identifiers_shown(client, "?actor=police")
+    assert {"2018/35", "2018/36"} <= police  # addressed to the police
+    assert "2018/38" in police  # addressed to local police services, part of the police
+    assert "2018/42" in police  # police training services
+    assert "2018/32" not in police
+
+
+def test_filters_combine_and_links_are_plain(client) -> None:
+    both = _identifiers_shown(client, "?actor=police&theme=casser-le-business-model-des-passeurs")
+    assert both == {"2018/42"}
+    assert _identifiers_shown(client, "?year=2018") == _identifiers_shown(client, "")
+    _, parsed = page(client, "/")
+    hrefs = [href for href, _ in parsed.links]
+    assert "/?actor=police" in hrefs and "/?year=2018" in hrefs
+
+
+def test_language_from_parameter_then_accept_language(client) -> None:
+    _, fr = page(client, "/actor/police?lang=fr")
+    assert "Recommandations" in "".join(fr.text)
+    _, by_header = page(client, "/theme/scheme", **{"Accept-Language": "fr-BE,fr;q=0.9"})
+    assert "Thèmes des recommandations de Myria" in "".join(by_header.text)
+    _, en = page(
+        client,
+        "/theme/scheme",
+        **{"Accept-Language": "fr"},
+    )
+    _, forced = page(client, "/theme/scheme?lang=en", **{"Accept-Language": "fr"})
+    assert "Themes of Myria's recommendations" in "".join(forced.text)
+    _, unknown = page(client, "/theme/scheme?lang=de", **{"Accept-Language": "nl"})
+    assert "Themes of Myria's recommendations" in "".join(unknown.text)  # English fallback
+
+
+def test_label_fallback_to_the_other_language(client) -> None:
+    # The report has no English dcterms:title but an English rdfs:label; an actor without a
+    # French label would fall back the other way. Here: Dutch is asked, English is shown.
+    _, parsed = page(client, "/report/mineurs-en-danger-majeur", **{"Accept-Language": "nl"})
+    assert "Annual report 2018: Minors in major danger" in "".join(parsed.text)
+
+
+def test_recommendation_page(client, knowledge) -> None:
+    body, parsed = page(client, "/recommendation/2018-33?lang=en")
+    text = "".join(parsed.text)
+    assert texts(knowledge)["2018/33"] in text
+    assert "Interdepartmental Coordination Unit" in text
+    assert "niveau politique" in text  # the qualifier
+    assert "Cellule interdépartementale de coordination (niveau politique)" in text  # verbatim
+    assert "Breaking the smugglers' business model" in text or "Improving the detection" in text
+    assert "Annual report 2018: Minors in major danger" in text
+    for suffix in ("ttl", "jsonld", "nt", "rdf"):
+        assert f'href="/recommendation/2018-33.{suffix}"' in body
+    assert 'rel="alternate" type="text/turtle"' in body
+
+
+def test_linked_resources_show_labels_not_iris(client) -> None:
+    for path in ("/recommendation/2018-39", "/actor/police", "/theme/scheme", "/"):
+        _, parsed = page(client, path)
+        for href, text in parsed.links:
+            assert not text.startswith(("http://", "https://")), (path, href, text)
+
+
+def test_actor_page(client) -> None:
+    _, parsed = page(client, "/actor/services-de-police-locaux-de-villes-importantes?lang=fr")
+    text = "".join(parsed.text)
+    assert "Services de police locaux de villes importantes" in text
+    assert "Local police services of major cities" in text  # every label, tagged
+    assert ("/actor/police?lang=fr", "Police") in parsed.links  # its parent, same language
+    assert "comme Bruxelles" in text or "2018/38" in text
+    _, police = page(client, "/actor/police?lang=en")
+    assert "Local police services of major cities" in "".join(police.text)  # a part
+
+
+def test_theme_page(client) -> None:
+    _, parsed = page(client, "/theme/traite-des-etres-humains?lang=en")
+    text = "".join(parsed.text)
+    hrefs = {href for href, _ in parsed.links}
+    assert "http://data.europa.eu/eli/dir/2011/36/oj" in hrefs
+    assert any(h.startswith("http://eurovoc.europa.eu/") for h in hrefs)
+    assert "Improving the detection and protection of minor victims" in text  # narrower
+    _, section = page(client, "/theme/casser-le-business-model-des-passeurs")
+    assert "TRAFIC D'ÊTRES HUMAINS : CASSER LE BUSINESS MODEL DES PASSEURS" in "".join(section.text)
+
+
+def test_ontology_page_documents_every_term(client, app) -> None:
+    body, parsed = page(client, "/ontology?lang=en")
+    text = "".join(parsed.text)
+    ontology: Graph = app.extensions["thbkg.catalogue"].ontology
+    for term in set(ontology.subjects(RDFS.isDefinedBy, None)):
+        if not str(term).startswith(str(THB)):
+            continue
+        anchor = str(term).rpartition("#")[2]
+        assert f'id="{anchor}"' in body
+        for label in ontology.objects(term, RDFS.label):
+            assert str(label) in text, (term, label)
+        for comment in ontology.objects(term, RDFS.comment):
+            assert str(comment) in text, (term, comment)
+    assert "Domain" in text and "Range" in text
+    assert ("/ontology#Recommendation" in body) or ('href="#Recommendation"' in body)
+
+
+def test_shapes_page_says_constraints_in_words(client, app) -> None:
+    body, parsed = page(client, "/shapes?lang=en")
+    text = html.unescape("".join(parsed.text))
+    shapes: Graph = app.extensions["thbkg.catalogue"].shapes
+    for message in shapes.objects(None, SH.message):
+        assert str(message) in text, message
+    assert "exactly 1 value(s)" in text
+    assert "at most one per language" in text
+    assert "Every instance of" in text
+    _, fr = page(client, "/shapes?lang=fr")
+    assert "exactement 1 valeur(s)" in "".join(fr.text)
+
+
+def test_dataset_page(client) -> None:
+    _, parsed = page(client, "/dataset?lang=en")
+    text = "".join(parsed.text)
+    assert "Myria's recommendations on trafficking and smuggling of human beings" in text
+    assert "text/turtle" in text and "application/trig" in text
+    assert "https://w3id.org/thbkg/sparql" in text
+
+
+@pytest.mark.parametrize(
+    "path", ["/graph/data", "/level/federal", "/report/mineurs-en-danger-majeur"]
+)
+def test_other_pages(client, path) -> None:
+    page(client, path)
+
+
+@pytest.fixture(scope="module")
+def hostile_client(settings, tmp_path_factory):
+    """An app over data whose labels and texts carry markup, to prove that pages escape."""
+    data = Graph()
+    data.parse(ROOT / "data" / "annex2018.ttl")
+    police = URIRef(BASE + "actor/police")
+    data.remove((police, SKOS.prefLabel, Literal("Police", lang="en")))
+    data.add((police, SKOS.prefLabel, Literal('<script>alert("x")</script>', lang="en")))
+    rec = URIRef(BASE + "recommendation/2018-35")
+    data.set((rec, THB.text, Literal("<b>bold</b> & <i>more</i>", lang="fr")))
+    path: Path = tmp_path_factory.mktemp("hostile") / "hostile.ttl"
+    data.serialize(path, format="turtle")
+    custom = settings.with_overrides(data=(path,), inferred=())
+    app = create_app(custom, KnowledgeGraph.load(custom, validate=False))
+    return app.test_client()
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/actor/police", "/recommendation/2018-35", "/?actor=police"]
+)
+def test_every_value_is_escaped(hostile_client, path) -> None:
+    body = hostile_client.get(
+        path + "?lang=en" if "?" not in path else path + "&lang=en", headers=HTML_ACCEPT
+    ).get_data(as_text=True)
+    assert "<script>alert" not in body
+    assert "<b>bold</b>" not in body
+    assert "&lt;" in body
+
+
+def test_recommendation_page_shows_mentions_and_inferred_concerns(client) -> None:
+    _, parsed = page(client, "/recommendation/2018-38?lang=en")
+    text = "".join(parsed.text)
+    assert "Concerns" in text
+    assert ("/actor/police?lang=en", "Police") in parsed.links  # via local police services
+    _, nigeria = page(client, "/recommendation/2018-35?lang=en")
+    hrefs = {href for href, _ in nigeria.links}
+    assert "http://publications.europa.eu/resource/authority/country/NGA" in hrefs
+    assert "Nigeria" in "".join(nigeria.text)

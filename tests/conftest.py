@@ -110,3 +110,5 @@ def live_server() -> Iterator[str]:
         process.wait(timeout=10)
     except subprocess.TimeoutExpired:
         process.kill()
+        process.wait()
+    process.stdout.close()  # an unclosed pipe is a ResourceWarning, an error under -W error

@@ -101,7 +101,12 @@ def test_not_acceptable_and_format_override(client) -> None:
         "/sparql", query_string={**query, "format": "tsv"}, headers={"Accept": "image/png"}
     )
     assert tsv.status_code == 200 and tsv.mimetype == "text/tab-separated-values"
-    assert client.get("/sparql", query_string={**query, "format": "turtle"}).status_code == 406
+    # a format this query cannot take, or a name we do not know, leaves the choice to Accept
+    for name in ("turtle", "nonsense"):
+        fallback = client.get("/sparql", query_string={**query, "format": name})
+        assert fallback.status_code == 200 and fallback.mimetype == formats.SPARQL_JSON.media_type
+    construct = {"query": CONSTRUCT, "format": "json-ld"}
+    assert client.get("/sparql", query_string=construct).mimetype == "application/ld+json"
 
 
 def test_protocol_dataset_selects_named_graphs(client) -> None:

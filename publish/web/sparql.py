@@ -146,16 +146,22 @@ def endpoint() -> Response:
 
 
 def _choose(offers: tuple[formats.Format, ...], override: str | None) -> formats.Format:
-    """``format=`` overrides ``Accept``; either way only what this query form allows."""
-    if override:
-        wanted = formats.by_name(override)
-        if wanted not in offers:
-            raise NotAcceptable(_not_acceptable(offers, f"format={override}"))
+    """``format=`` (a name, suffix or media type) overrides ``Accept`` when it names a format
+    this query form can take; clients such as SPARQLWrapper also send names we do not use."""
+    wanted = _named_format(override) if override else None
+    if wanted in offers:
         return wanted
     chosen = formats.negotiate(request.headers.get("Accept"), offers)
     if chosen is None:
         raise NotAcceptable(_not_acceptable(offers, f"Accept: {request.headers.get('Accept')}"))
     return chosen
+
+
+def _named_format(name: str) -> formats.Format | None:
+    found = formats.by_name(name) or formats.by_suffix(name)
+    if found is None:  # rdflib's names: json-ld, xml, nt ...
+        found = next((f for f in formats.ALL_FORMATS if f.rdflib == name.strip().lower()), None)
+    return found
 
 
 def _not_acceptable(offers: tuple[formats.Format, ...], asked: str) -> str:

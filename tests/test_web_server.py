@@ -1,0 +1,243 @@
+"""End to end: a real ``thbkg serve`` on 127.0.0.1, spoken to with a plain HTTP client."""
+
+from __future__ import annotations
+
+import http.client
+import shutil
+import socket
+import subprocess
+import tempfile
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.compare import isomorphic
+
+from publish.formats import HTML, RDF_FORMATS, TEXT, TURTLE
+from publish.namespaces import BASE
+
+from .conftest import DATA, free_port, run_cli, start_server
+
+pytestmark = pytest.mark.server
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def request(
+    url: str, path: str, method: str = "GET", headers: dict[str, str] | None = None
+) -> tuple[int, http.client.HTTPMessage, bytes]:
+    host = urlsplit(url)
+    connection = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def raw(url: str, request_line: bytes) -> int:
+    """Send bytes as they are (no client normalises the path) and return the status code."""
+    host = urlsplit(url)
+    with socket.create_connection((host.hostname, host.port), timeout=30) as sock:
+        sock.sendall(request_line + b"\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    return int(reply.split(b" ", 2)[1])
+
+
+def parse(body: bytes, rdf_format: str) -> Graph:
+    graph = Graph()
+    with warnings.catch_warnings():  # rdflib 7.6's JSON-LD parser warns about its own class
+        warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
+        graph.parse(data=body, format=rdf_format)
+    return graph
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    process.terminate()
+    try:
+        output, _ = process.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    return output
+
+
+@pytest.mark.parametrize("path", ["recommendation/2018-32", "actor/police", "dataset", "shapes"])
+def test_resources_in_every_format(live_server: str, app, path: str) -> None:
+    expected = app.extensions["thbkg.catalogue"].graph_of(path)
+    for fmt in RDF_FORMATS:
+        status, headers, body = request(live_server, f"/{path}", headers={"Accept": fmt.media_type})
+        assert status == 200 and headers.get_content_type() == fmt.media_type
+        assert "Accept" in headers["Vary"]
+        assert isomorphic(parse(body, fmt.rdflib), expected), (path, fmt.name)
+        status, _, body = request(live_server, f"/{path}.{fmt.suffix}")
+        assert status == 200 and isomorphic(parse(body, fmt.rdflib), expected)
+
+
+def test_browser_gets_the_page_with_the_verbatim_text(live_server: str, knowledge) -> None:
+    status, headers, body = request(
+        live_server, "/recommendation/2018-32", headers={"Accept": BROWSER}
+    )
+    assert status == 200 and headers.get_content_type() == HTML.media_type
+    assert "Poursuivre, intensifier et diversifier les efforts de formation" in body.decode()
+    assert 'rel="alternate"' in headers["Link"]
+
+
+def test_head_etag_and_304(live_server: str) -> None:
+    status, headers, body = request(live_server, "/actor/police.ttl", method="HEAD")
+    assert status == 200 and body == b""
+    etag = headers["ETag"]
+    status, _, body = request(live_server, "/actor/police.ttl", headers={"If-None-Match": etag})
+    assert status == 304 and body == b""
+
+
+def test_errors_over_http(live_server: str) -> None:
+    status, headers, _ = request(live_server, "/actor/nobody", headers={"Accept": "*/*"})
+    assert status == 404 and headers.get_content_type() == TEXT.media_type
+    status, headers, _ = request(live_server, "/actor/nobody", headers={"Accept": BROWSER})
+    assert status == 404 and headers.get_content_type() == HTML.media_type
+    status, _, _ = request(live_server, "/actor/police", headers={"Accept": "image/png"})
+    assert status == 406
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"GET /../../etc/passwd HTTP/1.1",
+        b"GET /recommendation/..%2f..%2fetc%2fpasswd HTTP/1.1",
+        b"GET /recommendation/\xff\xfe\x80 HTTP/1.1",
+        b"GET /actor/%ff%fe HTTP/1.1",
+        b"GET /" + b"x" * 8000 + b" HTTP/1.1",
+        b"GET /recommendation/2018-32 HTTP/1.1\r\nAccept: \xff\xfe;q=\x01",
+        b"GET /recommendation/2018-32 HTTP/1.1\r\nAccept-Language: ;;;q=x",
+    ],
+)
+def test_hostile_requests_never_500(live_server: str, line: bytes) -> None:
+    status = raw(live_server, line)
+    assert 200 <= status < 500, status
+
+
+def test_downloads_over_http(live_server: str) -> None:
+    status, headers, body = request(live_server, "/download/thbkg.ttl")
+    assert status == 200 and "attachment" in headers["Content-Disposition"]
+    assert len(parse(body, "turtle")) > 0
+
+
+def test_first_log_line_says_where_it_listens_and_production_mode_serves() -> None:
+    process, url = start_server("--production", "--workers", "4")
+    try:
+        first = process.stdout.readline()
+        assert first.strip() == f"thbkg: listening on {url}/ (waitress, 4 threads)"
+
+        def fetch(path: str) -> int:
+            return request(url, path, headers={"Accept": TURTLE.media_type})[0]
+
+        paths = [f"/recommendation/2018-{n}" for n in range(32, 43)] * 3
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            assert set(pool.map(fetch, paths)) == {200}
+        _, headers, _ = request(url, "/")
+        assert headers["Server"] == "thbkg"
+    finally:
+        stop(process)
+
+
+def test_serves_other_data(tmp_path: Path) -> None:
+    process, url = start_server("--data", str(DATA / "valid" / "minimal.ttl"))
+    try:
+        status, _, body = request(url, "/recommendation/2018-33", headers={"Accept": BROWSER})
+        assert status == 200 and "Installer une taskforce." in body.decode()
+        assert request(url, "/recommendation/2018-32")[0] == 404
+        _, _, ttl = request(url, "/recommendation/2018-33.ttl")
+        assert URIRef(BASE + "recommendation/2018-33") in set(parse(ttl, "turtle").subjects())
+    finally:
+        stop(process)
+
+
+def test_refuses_to_serve_a_graph_that_does_not_conform() -> None:
+    bad = DATA / "invalid" / "text-not-french.ttl"
+    result = run_cli("serve", "--port", str(free_port()), "--data", str(bad), timeout=120)
+    assert result.returncode == 1
+    assert "does not conform" in result.stderr
+    assert "thb:text" in result.stderr  # the validation report names the path
+    assert "listening" not in result.stderr
+
+
+def test_refuses_a_file_that_does_not_parse(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.ttl"
+    broken.write_text("@prefix thb: <https://w3id.org/thbkg/ontology#> .\n<a> thb:text .\n")
+    result = run_cli("serve", "--port", str(free_port()), "--data", str(broken), timeout=120)
+    assert result.returncode == 2
+    assert f"{broken}:2:" in result.stderr
+    missing = run_cli("serve", "--port", str(free_port()), "--data", str(tmp_path / "no.ttl"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_refuses_a_port_in_use() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--production", "--port", str(port), timeout=120)
+    assert result.returncode != 0
+    assert "cannot listen" in result.stderr or "in use" in result.stderr
+
+
+@pytest.mark.browser
+def test_a_page_reads_on_a_phone_in_chromium(live_server: str) -> None:
+    """Headless Chromium at a phone's width: the text is there and nothing overflows sideways."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="thbkg-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--window-size=375,800",
+        "--blink-settings=scriptEnabled=false",  # nothing may need JavaScript
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        for path in ("/", "/recommendation/2018-38", "/actor/police", "/shapes", "/ontology"):
+            driver.get(live_server + path)
+            text = driver.find_element("tag name", "body").text
+            assert "thbkg" in text
+            overflow = driver.execute_script(
+                "return document.documentElement.scrollWidth - window.innerWidth"
+            )
+            assert overflow <= 0, (path, overflow)
+        driver.get(live_server + "/recommendation/2018-38")
+        assert "Faire mieux appliquer le statut de victime" in driver.page_source
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def test_every_documented_path_kind_is_served(live_server: str) -> None:
+    """One resource of each kind the README's routes table lists answers over HTTP."""
+    for path in (
+        "/",
+        "/theme/scheme",
+        "/level/federal",
+        "/report/mineurs-en-danger-majeur",
+        "/graph/data",
+        "/graph/ontology",
+        "/graph/inferred",
+        "/ontology",
+        "/shapes",
+        "/dataset",
+        "/.well-known/void",
+        "/context.jsonld",
+    ):
+        assert request(live_server, path)[0] == 200, path

@@ -36,7 +36,7 @@ from .config import Settings
 from .engines import Engine, Selection, make_engine
 from .errors import QueryError, QueryTimeout, ThbkgError, TooLarge
 from .formats import Format
-from .namespaces import PREFIXES
+from .namespaces import BASE, PREFIXES
 from .results import render
 
 #: The four query forms, as the algebra names them.
@@ -69,7 +69,10 @@ def result_formats(form: str) -> tuple[Format, ...]:
 
 
 def parse(text: str, max_size: int | None = None) -> tuple[Query, str]:
-    """Parse a query; updates and syntax errors become a QueryError saying what and where."""
+    """Parse a query; updates and syntax errors become a QueryError saying what and where.
+
+    Relative IRIs resolve against our base, so ``<actor/police>`` names our resource.
+    """
     if max_size is not None and len(text.encode("utf-8")) > max_size:
         raise TooLarge(f"the query is longer than {max_size} bytes, the configured limit")
     if not text.strip():
@@ -85,7 +88,7 @@ def parse(text: str, max_size: int | None = None) -> tuple[Query, str]:
     except Exception as exc:  # rdflib's parse actions raise plain exceptions
         raise QueryError(f"malformed query: {exc}") from None
     try:
-        query = translateQuery(parsed, initNs={p: ns for p, ns in PREFIXES.items()})
+        query = translateQuery(parsed, base=BASE, initNs=dict(PREFIXES.items()))
     except Exception as exc:  # undefined prefixes, bad aggregates ...
         raise QueryError(f"malformed query: {exc}") from None
     return query, FORMS[query.algebra.name]

@@ -324,3 +324,10 @@ def test_table_for_terminals(service: SparqlService) -> None:
     assert table.splitlines() == ["?r", "-" * 26, "thbr:recommendation/2018-32", "(1 row)"] or (
         "recommendation/2018-32" in table and table.endswith("(1 row)\n")
     )
+
+
+def test_relative_iris_resolve_against_our_base(service: SparqlService) -> None:
+    found = rows(
+        service, "SELECT ?label WHERE { <actor/police> skos:prefLabel ?label } ORDER BY ?label"
+    )
+    assert {r["label"] for r in found} == {"Police", "Politie"}

@@ -100,8 +100,8 @@ MANIFEST = _manifest()
 TESTS = _tests()
 
 
-@pytest.fixture(scope="module")
-def w3c_client():
+@pytest.fixture(scope="module", params=["rdflib", "oxigraph"])
+def w3c_client(request: pytest.FixtureRequest):
     """An app over the suite's data: each data file as the named graph its label names."""
     dataset = Dataset(default_union=True)
     for node in MANIFEST.objects(None, UT.graphData):
@@ -110,7 +110,8 @@ def w3c_client():
         target = dataset.graph(str(name))
         if len(target) == 0:
             target.parse(SUITE / Path(str(source)).name, format="nt")
-    app = create_app(Settings(), KnowledgeGraph(Settings(), dataset))
+    settings = Settings().with_overrides(engine=request.param)
+    app = create_app(settings, KnowledgeGraph(settings, dataset))
     app.config["TESTING"] = True
     return app.test_client()
 

@@ -263,3 +263,10 @@ def test_recommendation_page_shows_mentions_and_inferred_concerns(client) -> Non
     hrefs = {href for href, _ in nigeria.links}
     assert "http://publications.europa.eu/resource/authority/country/NGA" in hrefs
     assert "Nigeria" in "".join(nigeria.text)
+
+
+def test_ontology_page_names_external_classes_by_prefixed_name(client) -> None:
+    _, parsed = page(client, "/ontology?lang=en")
+    texts_of_links = {text for _, text in parsed.links}
+    assert "prov:Agent" in texts_of_links and "foaf:Agent" in texts_of_links
+    assert not any(t.startswith("http") for t in texts_of_links)

@@ -197,3 +197,15 @@ def test_the_same_iri_whatever_the_host(client) -> None:
     there = client.get(f"/{REC}.ttl", base_url="https://example.org")
     assert here.data == there.data
     assert URIRef(BASE + REC) in set(parse(here.data, TURTLE).subjects())
+
+
+def test_resources_are_open_to_scripts_on_other_sites(client) -> None:
+    for path in (f"/{REC}", "/download/thbkg.ttl", "/context.jsonld", "/.well-known/void"):
+        response = client.get(path)
+        assert response.headers["Access-Control-Allow-Origin"] == "*", path
+        assert "Link" in response.headers["Access-Control-Expose-Headers"]
+
+
+def test_landing_page_points_to_the_dataset_description(client) -> None:
+    response = client.get("/", headers={"Accept": "text/html"})
+    assert '</dataset>; rel="describedby"' in response.headers["Link"]

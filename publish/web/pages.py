@@ -163,7 +163,11 @@ def index() -> Response:
         downloads=cat.downloads(),
         sparql=href("sparql"),
     )
-    return conditional(body, HTML, vary=("Accept-Language",))
+    response = conditional(body, HTML, vary=("Accept-Language",))
+    response.headers["Link"] = (
+        '</dataset>; rel="describedby", </.well-known/void>; rel="describedby"'
+    )
+    return response
 
 
 def _theme_tree(cat: Catalogue) -> list[tuple[URIRef, list[URIRef]]]:

@@ -29,6 +29,14 @@ from .responses import (
 bp = Blueprint("resources", __name__)
 
 
+@bp.after_request
+def _open_to_scripts(response: Response) -> Response:
+    """Linked data is public: any web page's script may read it (CORS, no credentials)."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "Link, ETag, Content-Location"
+    return response
+
+
 def _split_suffix(path: str) -> tuple[str, Format | None]:
     """``recommendation/2018-32.ttl`` -> (``recommendation/2018-32``, Turtle) when both exist."""
     stem, dot, suffix = path.rpartition(".")
@@ -99,9 +107,7 @@ def well_known_void() -> Response:
 def jsonld_context() -> Response:
     """The published JSON-LD context that gives our terms plain-JSON names."""
     body = json.dumps(context(), ensure_ascii=False, indent=2) + "\n"
-    response = conditional(body, JSONLD)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    return conditional(body, JSONLD)
 
 
 @bp.route("/download/<name>", methods=["GET"])

@@ -111,7 +111,7 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
     "--data",
     "data",
@@ -152,7 +152,8 @@ def serve(
         settings = settings.with_overrides(data=data, inferred=())
     app = create_app(settings)
     mode = f"waitress, {workers} threads" if production else "development server"
-    click.echo(f"thbkg: listening on http://{host}:{port}/ ({mode})", err=True)
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
+    click.echo(f"thbkg: listening on http://{shown}:{port}/ ({mode})", err=True)
     try:
         if production:
             import waitress

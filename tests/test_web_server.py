@@ -241,3 +241,13 @@ def test_every_documented_path_kind_is_served(live_server: str) -> None:
         "/context.jsonld",
     ):
         assert request(live_server, path)[0] == 200, path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("--port", "0"), ("--port", "70000"), ("--port", "http"), ("--workers", "0"), ("--nope",)],
+)
+def test_bad_serve_options_are_usage_errors(args: tuple[str, ...]) -> None:
+    result = run_cli("serve", *args, timeout=60)
+    assert result.returncode == 2
+    assert "Usage: thbkg serve" in result.stderr

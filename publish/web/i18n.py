@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Request
 
 LANGUAGES = ("en", "fr")
@@ -166,7 +168,7 @@ def choose_language(request: Request) -> str:
         return DEFAULT
 
 
-def translator(lang: str):
+def translator(lang: str) -> Callable[[str], str]:
     """``t(key)``: the word for ``key`` in ``lang``, falling back to English."""
     table = MESSAGES.get(lang, MESSAGES[DEFAULT])
 

@@ -216,6 +216,7 @@ def test_dataset_page(client) -> None:
     assert "Myria's recommendations on trafficking and smuggling of human beings" in text
     assert "text/turtle" in text and "application/trig" in text
     assert "https://w3id.org/thbkg/sparql" in text
+    assert "Knowledge graph of the recommendations that Myria" in text  # the description
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,14 @@ class Settings:
         return replace(self, **{k: v for k, v in overrides.items() if v is not None})
 
 
-_ENV_CASTS = {"query_timeout": float, "max_rows": int, "max_body": int, "engine": str}
+def _engine(name: str) -> str:
+    """A SPARQL engine name, checked here so a typo stops the command with a usage error."""
+    if name not in ("rdflib", "oxigraph"):
+        raise ValueError("the SPARQL engine must be rdflib or oxigraph")
+    return name
+
+
+_ENV_CASTS = {"query_timeout": float, "max_rows": int, "max_body": int, "engine": _engine}
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:

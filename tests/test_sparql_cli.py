@@ -69,3 +69,8 @@ def test_refusals_and_limits() -> None:
 def test_missing_file() -> None:
     result = run_cli("query", "queries/no-such-query.rq")
     assert result.returncode == 2 and "no-such-query.rq" in result.stderr
+
+
+def test_an_unknown_engine_in_the_environment_is_a_usage_error() -> None:
+    result = run_cli("query", THEMES, env={"THBKG_ENGINE": "virtuoso"})
+    assert result.returncode == 2 and "THBKG_ENGINE='virtuoso'" in result.stderr

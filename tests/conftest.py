@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,37 +68,61 @@ def free_port() -> int:
 def start_server(
     *args: str, env: dict[str, str] | None = None, timeout: float = 60
 ) -> tuple[subprocess.Popen[str], str]:
-    """Start ``thbkg serve`` on 127.0.0.1 and a free port; wait until it accepts connections."""
+    """Start ``thbkg serve`` on 127.0.0.1 and a free port; wait until it accepts connections.
+
+    Its output goes to a log file (``process.log_path``), never to a pipe that nobody drains:
+    a full pipe would block the server after a few hundred requests.
+    """
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "publish",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            *args,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, **(env or {})},
-    )
+    handle, log_path = tempfile.mkstemp(prefix="thbkg-serve-", suffix=".log")
+    with os.fdopen(handle, "w") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "publish",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *args,
+            ],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        )
+    process.log_path = Path(log_path)  # type: ignore[attr-defined]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"thbkg serve exited early:\n{process.stdout.read()}")
+            raise RuntimeError(f"thbkg serve exited early:\n{stop_server(process)}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return process, f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("thbkg serve did not start listening in time")
+    raise RuntimeError(f"thbkg serve did not listen in time:\n{stop_server(process)}")
+
+
+def server_log(process: subprocess.Popen[str]) -> str:
+    """What a server started by ``start_server`` has printed so far."""
+    return process.log_path.read_text(encoding="utf-8")  # type: ignore[attr-defined]
+
+
+def stop_server(process: subprocess.Popen[str]) -> str:
+    """Stop a server started by ``start_server``; returns everything it printed."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    output = server_log(process)
+    process.log_path.unlink(missing_ok=True)  # type: ignore[attr-defined]
+    return output
 
 
 @pytest.fixture(scope="session")
@@ -105,10 +130,4 @@ def live_server() -> Iterator[str]:
     """A real ``thbkg serve`` subprocess on 127.0.0.1; yields its base URL."""
     process, url = start_server()
     yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stdout.close()  # an unclosed pipe is a ResourceWarning, an error under -W error
+    stop_server(process)

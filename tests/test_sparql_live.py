@@ -32,7 +32,7 @@ from SPARQLWrapper import (
     SPARQLWrapper,
 )
 
-from .conftest import start_server
+from .conftest import start_server, stop_server
 
 pytestmark = pytest.mark.server
 
@@ -55,9 +55,7 @@ def oxigraph_server() -> Iterator[str]:
     """A second server: the Oxigraph engine and a 1 s time limit."""
     process, url = start_server(env={"THBKG_ENGINE": "oxigraph", "THBKG_QUERY_TIMEOUT": "1"})
     yield url
-    process.terminate()
-    process.wait(timeout=10)
-    process.stdout.close()
+    stop_server(process)
 
 
 @pytest.fixture(params=["rdflib", "oxigraph"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import shutil
 import socket
-import subprocess
 import tempfile
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +18,7 @@ from rdflib.compare import isomorphic
 from publish.formats import HTML, RDF_FORMATS, TEXT, TURTLE
 from publish.namespaces import BASE
 
-from .conftest import DATA, free_port, run_cli, start_server
+from .conftest import DATA, free_port, run_cli, server_log, start_server, stop_server
 
 pytestmark = pytest.mark.server
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -55,16 +54,6 @@ def parse(body: bytes, rdf_format: str) -> Graph:
         warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
         graph.parse(data=body, format=rdf_format)
     return graph
-
-
-def stop(process: subprocess.Popen[str]) -> str:
-    process.terminate()
-    try:
-        output, _ = process.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    return output
 
 
 @pytest.mark.parametrize("path", ["recommendation/2018-32", "actor/police", "dataset", "shapes"])
@@ -131,7 +120,7 @@ def test_downloads_over_http(live_server: str) -> None:
 def test_first_log_line_says_where_it_listens_and_production_mode_serves() -> None:
     process, url = start_server("--production", "--workers", "4")
     try:
-        first = process.stdout.readline()
+        first = server_log(process).splitlines()[0]
         assert first.strip() == f"thbkg: listening on {url}/ (waitress, 4 threads)"
 
         def fetch(path: str) -> int:
@@ -143,7 +132,7 @@ def test_first_log_line_says_where_it_listens_and_production_mode_serves() -> No
         _, headers, _ = request(url, "/")
         assert headers["Server"] == "thbkg"
     finally:
-        stop(process)
+        stop_server(process)
 
 
 def test_serves_other_data(tmp_path: Path) -> None:
@@ -155,7 +144,7 @@ def test_serves_other_data(tmp_path: Path) -> None:
         _, _, ttl = request(url, "/recommendation/2018-33.ttl")
         assert URIRef(BASE + "recommendation/2018-33") in set(parse(ttl, "turtle").subjects())
     finally:
-        stop(process)
+        stop_server(process)
 
 
 def test_refuses_to_serve_a_graph_that_does_not_conform() -> None:

@@ -6,7 +6,6 @@ while it waits. Serialisations are memoised (the graph never changes while the s
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -169,9 +168,7 @@ class Catalogue:
     def download(self, fmt: Format) -> bytes:
         """The whole published graph; TriG and N-Quads keep the named graphs."""
         if fmt in DATASET_FORMATS:
-            with warnings.catch_warnings():  # rdflib 7.6's TriG writer calls its own deprecated
-                warnings.simplefilter("ignore", DeprecationWarning)  # Dataset.contexts()
-                return self.knowledge.dataset.serialize(format=fmt.rdflib, encoding="utf-8")
+            return self.knowledge.dataset.serialize(format=fmt.rdflib, encoding="utf-8")
         return serialise(self.union, fmt)
 
     def downloads(self) -> list[tuple[Format, str]]:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rdflib import Graph
 
 from publish.config import ROOT, Settings
 from publish.graph import KnowledgeGraph
@@ -42,6 +43,11 @@ def app(settings: Settings, knowledge: KnowledgeGraph):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+def parse_rdf(data: bytes | str, rdf_format: str) -> Graph:
+    """A response body as a graph (``rdf_format`` is an rdflib parser name)."""
+    return Graph().parse(data=data, format=rdf_format)
 
 
 def run_cli(

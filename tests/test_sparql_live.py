@@ -11,7 +11,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import warnings
 from collections.abc import Iterator
 from xml.dom.minidom import Document
 
@@ -107,10 +106,8 @@ def test_ask(endpoint: str, fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", [TURTLE, JSONLD, RDFXML])
 def test_construct(endpoint: str, fmt: str) -> None:
-    with warnings.catch_warnings():  # rdflib's JSON-LD parser uses its deprecated ConjunctiveGraph
-        warnings.simplefilter("ignore", DeprecationWarning)
-        result = wrapper(endpoint, CONSTRUCT, fmt, POST).query().convert()
-        graph = result if isinstance(result, Graph) else Graph().parse(data=result, format="turtle")
+    result = wrapper(endpoint, CONSTRUCT, fmt, POST).query().convert()
+    graph = result if isinstance(result, Graph) else Graph().parse(data=result, format="turtle")
     assert len(graph) == 11
 
 

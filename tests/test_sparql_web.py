@@ -7,7 +7,6 @@ import json
 import re
 import threading
 import time
-import warnings
 from urllib.parse import quote
 
 import pytest
@@ -20,18 +19,13 @@ from publish.graph import KnowledgeGraph
 from publish.queries import load_queries
 from publish.web import create_app
 
+from .conftest import parse_rdf
+
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 SELECT = "SELECT ?id WHERE { ?r a thb:Recommendation ; dcterms:identifier ?id } ORDER BY ?id"
 CONSTRUCT = "CONSTRUCT { ?r thb:theme ?t } WHERE { ?r thb:theme ?t }"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-
-
-def parse_rdf(data: bytes, rdf_format: str) -> Graph:
-    """Parse a response body; rdflib's JSON-LD parser calls its own deprecated ConjunctiveGraph."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return Graph().parse(data=data, format=rdf_format)
 
 
 def ids(response) -> list[str]:

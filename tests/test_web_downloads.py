@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import warnings
 
 import pytest
 from pyld import jsonld
@@ -14,16 +13,10 @@ from publish.describe import DOWNLOAD_FORMATS, download_path, union_graph
 from publish.formats import JSONLD, NTRIPLES, RDFXML, TRIG, TURTLE
 from publish.namespaces import BASE, DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
+from .conftest import parse_rdf
+
 LOCAL = "http://localhost/"
 REC = "recommendation/2018-33"
-
-
-def parse(data: bytes | str, rdf_format: str) -> Graph:
-    graph = Graph()
-    with warnings.catch_warnings():  # rdflib 7.6's JSON-LD parser warns about its own class
-        warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
-        graph.parse(data=data, format=rdf_format)
-    return graph
 
 
 @pytest.mark.parametrize("fmt", [TURTLE, NTRIPLES, RDFXML, JSONLD], ids=lambda f: f.name)
@@ -34,23 +27,21 @@ def test_download_is_the_whole_graph(client, knowledge, fmt) -> None:
     name = download_path(fmt).rsplit("/", 1)[1]
     assert response.headers["Content-Disposition"] == f'attachment; filename="{name}"'
     assert response.headers["ETag"]
-    assert isomorphic(parse(response.data, fmt.rdflib), union_graph(knowledge))
+    assert isomorphic(parse_rdf(response.data, fmt.rdflib), union_graph(knowledge))
 
 
 def test_trig_download_keeps_the_named_graphs(client, knowledge) -> None:
     response = client.get("/" + download_path(TRIG))
     assert response.status_code == 200 and response.mimetype == TRIG.media_type
     dataset = Dataset()
-    with warnings.catch_warnings():  # rdflib 7.6's TriG parser warns about its own class
-        warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
-        dataset.parse(data=response.data, format="trig")
+    dataset.parse(data=response.data, format="trig")
     for name in (DATA_GRAPH, ONTOLOGY_GRAPH, INFERRED_GRAPH):
         assert isomorphic(dataset.graph(name), knowledge.graph(name)), name
     assert len(knowledge.graph(INFERRED_GRAPH)) > 0
 
 
 def test_every_download_format_is_published_and_described(client) -> None:
-    description = parse(client.get("/dataset.ttl").data, "turtle")
+    description = parse_rdf(client.get("/dataset.ttl").data, "turtle")
     urls = {
         str(o) for o in description.objects(None, URIRef("http://www.w3.org/ns/dcat#downloadURL"))
     }
@@ -91,7 +82,7 @@ def loader(client):
 
 def pyld_triples(document: dict, loader) -> Graph:
     nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": loader})
-    return parse(nquads, "nquads") if nquads.strip() else Graph()
+    return parse_rdf(nquads, "nquads") if nquads.strip() else Graph()
 
 
 def test_context_is_published(client) -> None:
@@ -126,7 +117,7 @@ def test_a_recommendation_reads_as_plain_json(client, knowledge) -> None:
 
 
 def test_pyld_expands_our_jsonld_to_the_same_triples_as_the_turtle(client, loader) -> None:
-    turtle = parse(client.get(f"/{REC}.ttl").data, "turtle")
+    turtle = parse_rdf(client.get(f"/{REC}.ttl").data, "turtle")
     document = client.get(f"/{REC}.jsonld").get_json(force=True)
     assert isomorphic(pyld_triples(document, loader), turtle)
     # The same document pointing at the published context instead of carrying it.
@@ -137,7 +128,7 @@ def test_pyld_expands_our_jsonld_to_the_same_triples_as_the_turtle(client, loade
 
 
 def test_pyld_expands_the_whole_jsonld_download(client, loader) -> None:
-    turtle = parse(client.get("/" + download_path(TURTLE)).data, "turtle")
+    turtle = parse_rdf(client.get("/" + download_path(TURTLE)).data, "turtle")
     document = client.get("/" + download_path(JSONLD)).get_json(force=True)
     document["@context"] = LOCAL + "context.jsonld"
     assert isomorphic(pyld_triples(document, loader), turtle)
@@ -145,6 +136,6 @@ def test_pyld_expands_the_whole_jsonld_download(client, loader) -> None:
 
 @pytest.mark.parametrize("path", ["dataset", "ontology", "shapes", "actor/police", "theme/scheme"])
 def test_pyld_agrees_on_other_resources(client, loader, path) -> None:
-    turtle = parse(client.get(f"/{path}.ttl").data, "turtle")
+    turtle = parse_rdf(client.get(f"/{path}.ttl").data, "turtle")
     document = json.loads(client.get(f"/{path}.jsonld").data)
     assert isomorphic(pyld_triples(document, loader), turtle)

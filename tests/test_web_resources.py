@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
@@ -15,6 +13,8 @@ from publish.formats import HTML, JSONLD, NTRIPLES, RDF_FORMATS, RDFXML, TURTLE
 from publish.graph import KnowledgeGraph
 from publish.namespaces import BASE, THB
 
+from .conftest import parse_rdf
+
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 REC = "recommendation/2018-33"
 
@@ -24,16 +24,8 @@ def _catalogue(app) -> Catalogue:
 
 
 def parse(body: bytes, fmt) -> Graph:
-    """Parse a response body as a client would.
-
-    rdflib 7.6's JSON-LD parser builds a ConjunctiveGraph internally and warns about its own
-    deprecated class; only that warning is silenced, only here.
-    """
-    graph = Graph()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
-        graph.parse(data=body, format=fmt.rdflib)
-    return graph
+    """Parse a response body as a client would."""
+    return parse_rdf(body, fmt.rdflib)
 
 
 def all_paths() -> list[str]:

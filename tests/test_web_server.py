@@ -6,19 +6,18 @@ import http.client
 import shutil
 import socket
 import tempfile
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 from rdflib.compare import isomorphic
 
 from publish.formats import HTML, RDF_FORMATS, TEXT, TURTLE
 from publish.namespaces import BASE
 
-from .conftest import DATA, free_port, run_cli, server_log, start_server, stop_server
+from .conftest import DATA, free_port, parse_rdf, run_cli, server_log, start_server, stop_server
 
 pytestmark = pytest.mark.server
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -48,14 +47,6 @@ def raw(url: str, request_line: bytes) -> int:
     return int(reply.split(b" ", 2)[1])
 
 
-def parse(body: bytes, rdf_format: str) -> Graph:
-    graph = Graph()
-    with warnings.catch_warnings():  # rdflib 7.6's JSON-LD parser warns about its own class
-        warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
-        graph.parse(data=body, format=rdf_format)
-    return graph
-
-
 @pytest.mark.parametrize("path", ["recommendation/2018-32", "actor/police", "dataset", "shapes"])
 def test_resources_in_every_format(live_server: str, app, path: str) -> None:
     expected = app.extensions["thbkg.catalogue"].graph_of(path)
@@ -63,9 +54,9 @@ def test_resources_in_every_format(live_server: str, app, path: str) -> None:
         status, headers, body = request(live_server, f"/{path}", headers={"Accept": fmt.media_type})
         assert status == 200 and headers.get_content_type() == fmt.media_type
         assert "Accept" in headers["Vary"]
-        assert isomorphic(parse(body, fmt.rdflib), expected), (path, fmt.name)
+        assert isomorphic(parse_rdf(body, fmt.rdflib), expected), (path, fmt.name)
         status, _, body = request(live_server, f"/{path}.{fmt.suffix}")
-        assert status == 200 and isomorphic(parse(body, fmt.rdflib), expected)
+        assert status == 200 and isomorphic(parse_rdf(body, fmt.rdflib), expected)
 
 
 def test_browser_gets_the_page_with_the_verbatim_text(live_server: str, knowledge) -> None:
@@ -114,7 +105,7 @@ def test_hostile_requests_never_500(live_server: str, line: bytes) -> None:
 def test_downloads_over_http(live_server: str) -> None:
     status, headers, body = request(live_server, "/download/thbkg.ttl")
     assert status == 200 and "attachment" in headers["Content-Disposition"]
-    assert len(parse(body, "turtle")) > 0
+    assert len(parse_rdf(body, "turtle")) > 0
 
 
 def test_first_log_line_says_where_it_listens_and_production_mode_serves() -> None:
@@ -142,7 +133,7 @@ def test_serves_other_data(tmp_path: Path) -> None:
         assert status == 200 and "Installer une taskforce." in body.decode()
         assert request(url, "/recommendation/2018-32")[0] == 404
         _, _, ttl = request(url, "/recommendation/2018-33.ttl")
-        assert URIRef(BASE + "recommendation/2018-33") in set(parse(ttl, "turtle").subjects())
+        assert URIRef(BASE + "recommendation/2018-33") in set(parse_rdf(ttl, "turtle").subjects())
     finally:
         stop_server(process)
 

@@ -4,9 +4,12 @@ entails into graph/inferred. Runs offline (`thbkg reason`), never while a reques
 from __future__ import annotations
 
 import io
+import multiprocessing
+import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -39,6 +42,8 @@ OWL2_DATATYPES = frozenset(
 DATATYPE_STAND_INS = {XSD.gYear: XSD.integer}
 _YEAR = re.compile(r"^(-?\d{4,})(?:Z|[+-]\d{2}:\d{2})?$")
 _INPUT_ONTOLOGY = "urn:thbkg:reasoner-input"
+# Recommendations per HermiT run: beyond this, runs are split (see `infer`).
+CHUNK_SIZE = 100
 
 
 def _stand_in(literal: Literal) -> Literal:
@@ -71,11 +76,27 @@ def _distinct_individuals(graph: Graph) -> list[URIRef]:
     )
 
 
+def _meaningful_data_properties(graph: Graph) -> set[URIRef]:
+    """Data properties some axiom speaks of (functional, domain, range, hierarchy, restriction).
+
+    A literal of any other property (labels, identifiers, titles) can neither entail nor clash,
+    and HermiT's realisation slows down markedly with every literal it is given."""
+    axioms = (RDFS.domain, RDFS.range, RDFS.subPropertyOf, OWL.equivalentProperty)
+    meaningful = set(graph.subjects(RDF.type, OWL.FunctionalProperty))
+    meaningful |= {p for axiom in axioms for p in graph.subjects(axiom, None)}
+    meaningful |= set(graph.objects(None, OWL.onProperty))
+    return {p for p in meaningful if isinstance(p, URIRef)}
+
+
 def reasoner_input(asserted: Graph) -> Graph:
-    """The graph handed to HermiT: datatypes mapped into the OWL 2 map, plus owl:AllDifferent."""
+    """The graph handed to HermiT: only literals an axiom can use, datatypes mapped into the
+    OWL 2 map, plus owl:AllDifferent over our resources."""
     prepared = Graph()
+    meaningful = _meaningful_data_properties(asserted)
     for s, p, o in asserted:
         if isinstance(o, Literal):
+            if p not in meaningful and not isinstance(s, BNode):
+                continue
             o = _stand_in(o)
         elif o in DATATYPE_STAND_INS:
             o = DATATYPE_STAND_INS[o]
@@ -197,13 +218,81 @@ def _entailed(world: object, asserted: Graph, ontology: Graph) -> Graph:
     return inferred
 
 
-def infer(ontology: Graph, data: Graph) -> Graph:
-    """Reason over ontology + data; the entailed-and-not-asserted triples, or Inconsistent."""
+def _infer_whole(ontology: Graph, data: Graph) -> Graph:
+    """One HermiT run over ontology + data."""
     asserted = Graph()
     asserted += ontology
     asserted += data
     world = _run_hermit(reasoner_input(asserted), asserted)
     return _entailed(world, asserted, ontology)
+
+
+def _infer_ntriples(ontology: bytes, data: bytes) -> bytes:
+    """`_infer_whole` across a process boundary: N-Triples in, N-Triples out."""
+    inferred = _infer_whole(
+        Graph().parse(data=ontology, format="nt"), Graph().parse(data=data, format="nt")
+    )
+    return inferred.serialize(format="nt", encoding="utf-8")
+
+
+def _description(graph: Graph, node: URIRef) -> Iterator[tuple]:
+    """The triples of ``node`` and of the blank nodes it leads to (its qualified addressings)."""
+    stack, seen = [node], set()
+    while stack:
+        subject = stack.pop()
+        if subject in seen:
+            continue
+        seen.add(subject)
+        for triple in graph.triples((subject, None, None)):
+            yield triple
+            if isinstance(triple[2], BNode):
+                stack.append(triple[2])
+
+
+def partition(data: Graph, size: int) -> tuple[Graph, list[Graph]]:
+    """The shared part (actors, themes, reports, places) and the recommendations in chunks."""
+    recommendations = sorted(r for r in data.subjects(RDF.type, THB.Recommendation))
+    chunks, owned = [], set()
+    for start in range(0, len(recommendations), size):
+        chunk = Graph()
+        for rec in recommendations[start : start + size]:
+            for triple in _description(data, rec):
+                chunk.add(triple)
+                owned.add(triple)
+        chunks.append(chunk)
+    shared = Graph()
+    for triple in data:
+        if triple not in owned:
+            shared.add(triple)
+    return shared, chunks
+
+
+def infer(
+    ontology: Graph, data: Graph, *, chunk_size: int = CHUNK_SIZE, workers: int | None = None
+) -> Graph:
+    """Reason over ontology + data; the entailed-and-not-asserted triples, or Inconsistent.
+
+    HermiT's realisation grows faster than linearly with the number of individuals, so beyond
+    ``chunk_size`` recommendations each HermiT run gets the shared resources and one chunk of
+    recommendations, in parallel processes. This is complete for our ontology: no axiom lets a
+    fact about one recommendation entail anything about another (no inverse properties, no
+    universal or cardinality restriction on actors, themes or reports), so every clash and
+    every entailment lies within one recommendation and the shared resources."""
+    shared, chunks = partition(data, chunk_size)
+    if len(chunks) <= 1:
+        return _infer_whole(ontology, data)
+    ontology_nt = ontology.serialize(format="nt", encoding="utf-8")
+    shared_nt = shared.serialize(format="nt", encoding="utf-8")
+    inputs = [shared_nt + chunk.serialize(format="nt", encoding="utf-8") for chunk in chunks]
+    workers = workers or min(len(chunks), os.cpu_count() or 1)
+    context = multiprocessing.get_context("spawn")
+    inferred = bind_prefixes(Graph())
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        for result in pool.map(_infer_ntriples, [ontology_nt] * len(inputs), inputs):
+            inferred.parse(data=result, format="nt")
+    for triple in data:
+        inferred.remove(triple)
+    return inferred
 
 
 def reason_files(paths: Iterable[Path], settings: Settings) -> Graph:

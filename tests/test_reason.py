@@ -18,7 +18,7 @@ from publish.errors import Inconsistent
 from publish.explain import explain
 from publish.graph import load_dataset, load_graph
 from publish.namespaces import INFERRED_GRAPH, THB, resource
-from publish.reason import infer, reason_files, reasoner_input
+from publish.reason import _stand_in, infer, partition, reason_files, reasoner_input
 from publish.validate import validate_graph
 
 from .conftest import run_cli
@@ -250,12 +250,14 @@ def test_inconsistency_exits_1_naming_individuals_and_axioms(
 
 
 @pytest.mark.java
-def test_second_theme_clashes_with_functional_theme(settings: Settings) -> None:
-    """Our IRIs are pairwise different (owl:AllDifferent in HermiT's input): two themes clash."""
+@pytest.mark.parametrize("chunk_size", [100, 4], ids=["one-run", "chunked"])
+def test_second_theme_clashes_with_functional_theme(settings: Settings, chunk_size: int) -> None:
+    """Our IRIs are pairwise different (owl:AllDifferent in HermiT's input): two themes clash,
+    in one run or in the chunk that holds the recommendation."""
     data = load_graph(settings.data)
     data.add((rec(39), THB.theme, resource("theme/traite-des-etres-humains")))
     with pytest.raises(Inconsistent) as caught:
-        infer(load_graph([settings.ontology]), data)
+        infer(load_graph([settings.ontology]), data, chunk_size=chunk_size)
     assert "has 2 values of thb:theme" in caught.value.message
 
 
@@ -274,8 +276,29 @@ def test_reasoner_input_maps_datatypes_outside_the_owl2_map(settings: Settings) 
     literals = [o for o in prepared.objects() if isinstance(o, Literal)]
     assert not [o for o in literals if o.datatype in (XSD.gYear, XSD.date)]
     assert (rec(32), THB.year, Literal(2018, datatype=XSD.integer)) in prepared
-    issued = prepared.value(resource("report/mineurs-en-danger-majeur"), DCTERMS.issued)
-    assert issued == Literal("2018-10-22", datatype=XSD.string)
+    date = Literal("2018-10-22", datatype=XSD.date)
+    assert _stand_in(date) == Literal("2018-10-22", datatype=XSD.string)
+
+
+def test_reasoner_input_keeps_only_literals_an_axiom_uses(settings: Settings) -> None:
+    prepared = reasoner_input(_asserted(settings))
+    assert (rec(32), THB.text, None) in prepared  # functional: two texts must clash
+    assert (rec(32), DCTERMS.identifier, None) not in prepared  # no axiom speaks of it
+    assert (resource("report/mineurs-en-danger-majeur"), DCTERMS.issued, None) not in prepared
+    # Literals inside axioms (a cardinality) stay.
+    assert Literal(2, datatype=XSD.nonNegativeInteger) in set(prepared.objects())
+
+
+@pytest.mark.java
+def test_chunked_reasoning_equals_one_run(settings: Settings) -> None:
+    """Beyond CHUNK_SIZE recommendations HermiT runs per chunk, in parallel: same result."""
+    if not _java():
+        pytest.skip("no Java runtime")
+    ontology, data = load_graph([settings.ontology]), load_graph(settings.data)
+    shared, chunks = partition(data, 4)
+    assert [len(set(c.subjects(RDF.type, THB.Recommendation))) for c in chunks] == [4, 4, 3]
+    assert not set(shared.subjects(RDF.type, THB.Recommendation))
+    assert isomorphic(infer(ontology, data, chunk_size=4), infer(ontology, data))
 
 
 def test_reasoner_input_says_our_resources_are_different(settings: Settings) -> None:

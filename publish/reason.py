@@ -62,18 +62,11 @@ def _distinct_individuals(graph: Graph) -> list[URIRef]:
     pairwise different; saying so lets "addressed to at least 2 actors" count and lets a second
     theme or actor clash with a functional property. Recommendations are left out: nothing
     counts them, and an owl:AllDifferent over 10 000 of them would cost HermiT dearly."""
-    return sorted(
-        {
-            s
-            for s, o in graph.subject_objects(RDF.type)
-            if isinstance(s, URIRef)
-            and s.startswith(BASE)
-            and o != THB.Recommendation
-            and o not in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
-            and o != OWL.Ontology
-            and (s, RDF.type, THB.Recommendation) not in graph
-        }
-    )
+    typed = {s for s in graph.subjects(RDF.type) if isinstance(s, URIRef) and s.startswith(BASE)}
+    terms = {s for s in typed if s.startswith(str(THB))}  # classes and properties
+    terms |= {s for s, o in graph.subject_objects(RDF.type) if str(o).startswith(str(OWL))}
+    terms -= set(graph.subjects(RDF.type, OWL.NamedIndividual))
+    return sorted(typed - terms - set(graph.subjects(RDF.type, THB.Recommendation)))
 
 
 def _meaningful_data_properties(graph: Graph) -> set[URIRef]:

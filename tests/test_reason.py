@@ -11,7 +11,7 @@ import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCTERMS, FOAF, ORG, OWL, RDF, XSD
+from rdflib.namespace import DCTERMS, FOAF, ORG, OWL, RDF, RDFS, XSD
 
 from publish.config import ROOT, Settings
 from publish.errors import Inconsistent
@@ -122,6 +122,15 @@ def test_concerns_follows_the_hierarchy_transitively(inferred: Graph, settings: 
 @pytest.mark.parametrize("cls", list(DEFINED), ids=lambda c: c.fragment)
 def test_defined_classes(inferred: Graph, cls: URIRef) -> None:
     assert set(inferred.subjects(RDF.type, cls)) == DEFINED[cls]
+
+
+def test_defined_classes_are_documented_and_never_asserted(settings: Settings) -> None:
+    ontology, data = load_graph([settings.ontology]), load_graph(settings.data)
+    for cls in DEFINED:
+        assert (cls, OWL.equivalentClass, None) in ontology, cls
+        for prop in (RDFS.label, RDFS.comment):
+            assert {o.language for o in ontology.objects(cls, prop)} >= {"fr", "en"}, cls
+        assert (None, RDF.type, cls) not in data, f"{cls} must be inferred, not asserted"
 
 
 @pytest.mark.java

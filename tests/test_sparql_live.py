@@ -4,8 +4,6 @@ format on both engines, a runaway query on a live server, and the editor in head
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import threading
 import time
 import urllib.error
@@ -31,7 +29,7 @@ from SPARQLWrapper import (
     SPARQLWrapper,
 )
 
-from .conftest import start_server, stop_server
+from .conftest import chromium, start_server, stop_server
 
 pytestmark = pytest.mark.server
 
@@ -145,28 +143,10 @@ def test_runaway_query_on_a_live_server(oxigraph_server: str) -> None:
 
 @pytest.mark.browser
 def test_editor_runs_a_query_in_chromium(live_server: str) -> None:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    profile = tempfile.mkdtemp(prefix="thbkg-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    try:
+    with chromium(performance_log=True) as driver:
         driver.get(live_server + "/sparql")
         wait = WebDriverWait(driver, 30)
         wait.until(lambda d: d.execute_script("return !!(window.thbkgYasgui && window.Yasgui)"))
@@ -181,6 +161,3 @@ def test_editor_runs_a_query_in_chromium(live_server: str) -> None:
                 requested.append(message["params"]["request"]["url"])
         elsewhere = [u for u in requested if u.startswith("http") and not u.startswith(live_server)]
         assert elsewhere == [], "the editor must work offline, with no CDN"
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import http.client
-import shutil
 import socket
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,7 +15,16 @@ from rdflib.compare import isomorphic
 from publish.formats import HTML, RDF_FORMATS, TEXT, TURTLE
 from publish.namespaces import BASE
 
-from .conftest import DATA, free_port, parse_rdf, run_cli, server_log, start_server, stop_server
+from .conftest import (
+    DATA,
+    chromium,
+    free_port,
+    parse_rdf,
+    run_cli,
+    server_log,
+    start_server,
+    stop_server,
+)
 
 pytestmark = pytest.mark.server
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -170,25 +177,8 @@ def test_refuses_a_port_in_use() -> None:
 @pytest.mark.browser
 def test_a_page_reads_on_a_phone_in_chromium(live_server: str) -> None:
     """Headless Chromium at a phone's width: the text is there and nothing overflows sideways."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="thbkg-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--no-first-run",
-        "--window-size=375,800",
-        "--blink-settings=scriptEnabled=false",  # nothing may need JavaScript
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    try:
+    # At a phone's width, with scripts off: nothing may need JavaScript.
+    with chromium("--window-size=375,800", "--blink-settings=scriptEnabled=false") as driver:
         for path in ("/", "/recommendation/2018-38", "/actor/police", "/shapes", "/ontology"):
             driver.get(live_server + path)
             text = driver.find_element("tag name", "body").text
@@ -199,9 +189,6 @@ def test_a_page_reads_on_a_phone_in_chromium(live_server: str) -> None:
             assert overflow <= 0, (path, overflow)
         driver.get(live_server + "/recommendation/2018-38")
         assert "Faire mieux appliquer le statut de victime" in driver.page_source
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_every_documented_path_kind_is_served(live_server: str) -> None:

@@ -121,7 +121,11 @@ class Authorities:
         return [node for node, pattern in self.mentionables if pattern.search(text)]
 
     def closure(self, used: Iterable[URIRef]) -> Iterator[URIRef]:
-        """``used`` and every resource they reach through hierarchy, scheme, level, publisher."""
+        """``used`` and every resource they reach through hierarchy, scheme, level, publisher.
+
+        A concept scheme travels whole: every concept in it comes along, so that a closed
+        vocabulary such as the levels of government is published complete.
+        """
         seen: set[URIRef] = set()
         stack = list(used)
         while stack:
@@ -132,6 +136,9 @@ class Authorities:
             yield node
             for prop in _FOLLOW:
                 stack.extend(o for o in self.graph.objects(node, prop) if isinstance(o, URIRef))
+            stack.extend(
+                s for s in self.graph.subjects(SKOS.inScheme, node) if isinstance(s, URIRef)
+            )
 
 
 def _addressees(row: Row, authorities: Authorities, graph: Graph, rec: URIRef) -> set[URIRef]:

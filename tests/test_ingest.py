@@ -326,3 +326,11 @@ def test_further_annexes_join_the_same_graph(tmp_path: Path, settings) -> None:
         resource("actor/parquet-federal"),
     }
     assert validate_graph(graph, settings).conforms
+
+
+def test_concept_schemes_are_published_whole(data: Graph) -> None:
+    """Every level the shapes allow is described, though 2018 uses only two of them."""
+    levels = set(data.subjects(SKOS.inScheme, resource("level/scheme")))
+    assert levels == {resource(f"level/{n}") for n in ("federal", "regional", "community", "local")}
+    for level in levels:
+        assert {o.language for o in data.objects(level, SKOS.prefLabel)} >= {"fr", "en"}

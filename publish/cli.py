@@ -120,6 +120,13 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     help="Data file to serve instead of the shipped data (repeat for several).",
 )
 @click.option(
+    "--inferred",
+    "inferred",
+    multiple=True,
+    type=_existing,
+    help="Inferred graph of that data, as `thbkg reason` wrote it (repeat for several).",
+)
+@click.option(
     "--production",
     is_flag=True,
     help="Serve with waitress (a production WSGI server) instead of Flask's development server.",
@@ -137,6 +144,7 @@ def serve(
     host: str,
     port: int,
     data: tuple[Path, ...],
+    inferred: tuple[Path, ...],
     production: bool,
     workers: int,
 ) -> None:
@@ -148,8 +156,10 @@ def serve(
     """
     from .web import create_app
 
+    if inferred and not data:
+        raise click.UsageError("--inferred goes with --data: the shipped data has its own")
     if data:  # another data set: the shipped inferred graph does not belong to it
-        settings = settings.with_overrides(data=data, inferred=())
+        settings = settings.with_overrides(data=data, inferred=inferred)
     app = create_app(settings)
     mode = f"waitress, {workers} threads" if production else "development server"
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL

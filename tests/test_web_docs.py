@@ -1,12 +1,8 @@
-"""The README documents every route of the linked-data server and every option of ``serve``."""
+"""The README documents every route of the linked-data server and every kind of resource."""
 
 from __future__ import annotations
 
-import re
-
 from publish.config import ROOT
-
-from .conftest import run_cli
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -38,12 +34,3 @@ def test_every_kind_of_resource_is_documented(app) -> None:
     kinds = {path.split("/")[0] for path in app.extensions["thbkg.catalogue"].paths()}
     for kind in kinds:
         assert f"`{kind}" in table, kind
-
-
-def test_serve_options_are_documented() -> None:
-    help_text = run_cli("serve", "--help").stdout
-    options = set(re.findall(r"--[a-z][a-z-]+", help_text)) - {"--help"}
-    reference = README.split("## Command reference", 1)[1]
-    row = next(line for line in reference.splitlines() if line.startswith("| `thbkg serve"))
-    for option in options:
-        assert option in row, option

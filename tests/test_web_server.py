@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from rdflib import URIRef
@@ -143,6 +144,37 @@ def test_serves_other_data(tmp_path: Path) -> None:
         assert URIRef(BASE + "recommendation/2018-33") in set(parse_rdf(ttl, "turtle").subjects())
     finally:
         stop_server(process)
+
+
+def test_serves_other_data_with_its_inferred_graph(tmp_path: Path) -> None:
+    inferred = tmp_path / "minimal.inferred.ttl"
+    inferred.write_text(
+        "<https://w3id.org/thbkg/recommendation/2018-33> "
+        "<https://w3id.org/thbkg/ontology#concerns> "
+        "<https://w3id.org/thbkg/actor/autorites-politiques-federales> .\n"
+    )
+    process, url = start_server(
+        "--data", str(DATA / "valid" / "minimal.ttl"), "--inferred", str(inferred)
+    )
+    try:
+        ask = (
+            "ASK { GRAPH <https://w3id.org/thbkg/graph/inferred> { "
+            "<recommendation/2018-33> thb:concerns <actor/autorites-politiques-federales> } }"
+        )
+        status, _, body = request(
+            url, "/sparql?" + urlencode({"query": ask}), headers={"Accept": "application/json"}
+        )
+        assert status == 200 and json.loads(body)["boolean"] is True
+    finally:
+        stop_server(process)
+
+
+def test_inferred_without_data_is_a_usage_error(tmp_path: Path) -> None:
+    inferred = tmp_path / "x.ttl"
+    inferred.write_text("")
+    result = run_cli("serve", "--inferred", str(inferred))
+    assert result.returncode == 2
+    assert "--inferred goes with --data" in result.stderr
 
 
 def test_refuses_to_serve_a_graph_that_does_not_conform() -> None:

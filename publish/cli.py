@@ -215,7 +215,10 @@ def query(
 
     settings = settings.with_overrides(engine=engine, query_timeout=timeout, max_rows=max_rows)
     name = getattr(file, "name", "-")
-    text = file.read()
+    try:
+        text = file.read()
+    except UnicodeDecodeError as exc:
+        raise QueryError(f"{name}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     knowledge = KnowledgeGraph.load(settings, validate=False)
     service = SparqlService(knowledge.dataset, settings)
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 from rdflib import Graph
 
@@ -64,6 +65,15 @@ def test_refusals_and_limits() -> None:
     assert slow.returncode == 3 and "longer than 1 s" in slow.stderr
     rows = run_cli("query", "-", "--max-rows", "5", stdin="SELECT * { ?s ?p ?o }")
     assert rows.returncode == 1 and "more than 5 rows" in rows.stderr
+
+
+def test_a_query_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    latin1 = tmp_path / "latin1.rq"
+    latin1.write_bytes('SELECT * { ?s ?p "é" }\n'.encode("latin-1"))
+    result = run_cli("query", str(latin1))
+    assert result.returncode == 1, result.stderr
+    assert f"error: {latin1}: not UTF-8 text (byte 18" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_missing_file() -> None:

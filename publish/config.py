@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -37,11 +39,28 @@ def _engine(name: str) -> str:
     return name
 
 
-_ENV_CASTS = {"query_timeout": float, "max_rows": int, "max_body": int, "engine": _engine}
+def _positive(cast: Callable[[str], float]) -> Callable[[str], float]:
+    """A cast that also refuses zero, negative, infinite and NaN limits, which stop every query."""
+
+    def checked(text: str) -> float:
+        value = cast(text)
+        if not (value > 0 and math.isfinite(value)):
+            raise ValueError("the limit must be a positive number")
+        return value
+
+    return checked
+
+
+_ENV_CASTS = {
+    "query_timeout": _positive(float),
+    "max_rows": _positive(int),
+    "max_body": _positive(int),
+    "engine": _engine,
+}
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
-    """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY."""
+    """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE."""
     environ = os.environ if environ is None else environ
     overrides: dict[str, object] = {}
     for f in fields(Settings):

@@ -26,6 +26,15 @@ def test_bad_environment_value_is_named() -> None:
         from_environment({"THBKG_MAX_ROWS": "many"})
 
 
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+def test_a_limit_that_would_stop_every_query_is_refused(value: str) -> None:
+    with pytest.raises(ValueError, match=f"THBKG_QUERY_TIMEOUT={value!r}: .* positive"):
+        from_environment({"THBKG_QUERY_TIMEOUT": value})
+    if value.lstrip("-").isdigit():
+        with pytest.raises(ValueError, match="THBKG_MAX_ROWS=.* positive"):
+            from_environment({"THBKG_MAX_ROWS": value})
+
+
 def test_flags_override_environment() -> None:
     settings = from_environment({"THBKG_MAX_ROWS": "7"}).with_overrides(max_rows=9, max_body=None)
     assert settings.max_rows == 9

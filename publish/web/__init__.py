@@ -23,7 +23,6 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeGraph | Non
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["thbkg"] = knowledge
     app.extensions["thbkg.catalogue"] = Catalogue(knowledge)
     responses.init_app(app)
     app.register_blueprint(pages.bp)
@@ -31,8 +30,3 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeGraph | Non
     # Last: its catch-all route maps every other path onto a resource IRI.
     app.register_blueprint(resources.bp)
     return app
-
-
-def knowledge_of(app: Flask) -> KnowledgeGraph:
-    """The KnowledgeGraph an app serves."""
-    return app.extensions["thbkg"]

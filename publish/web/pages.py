@@ -15,7 +15,7 @@ from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, RDF, SKOS
 from ..catalogue import Catalogue
 from ..describe import SPARQL_ENDPOINT
 from ..formats import HTML, RDF_FORMATS
-from ..namespaces import BASE, DATASET, THB, THEME_SCHEME
+from ..namespaces import BASE, DATASET, THB
 from . import docs
 from .i18n import LANGUAGES, choose_language, translator
 from .responses import catalogue, conditional, href
@@ -202,14 +202,13 @@ def render_resource(path: str) -> str:
         return _render(
             "graph.html", path, path, size=len(graph), subjects=len(set(graph.subjects()))
         )
-    context: dict[str, object] = {"node": iri, "kind": kind}
+    context: dict[str, object] = {"node": iri}
     if kind == "recommendation":
         context["qualified"] = _qualifications(cat, iri)
     elif kind == "actor":
         context["ancestors"] = cat.ancestors(iri)
         context["children"] = sorted(cat.union.subjects(ORG.subOrganizationOf, iri))
         context["rows"] = cat.filtered(actor=iri)
-        context["direct"] = {r.iri for r in cat.filtered() if iri in r.addressees}
     elif kind == "theme":
         context["narrower"] = sorted(cat.union.subjects(SKOS.broader, iri))
         context["rows"] = cat.filtered(theme=iri)
@@ -225,7 +224,6 @@ def render_resource(path: str) -> str:
             set(cat.union.subjects(SKOS.inScheme, iri))
             | set(cat.union.objects(iri, SKOS.hasTopConcept))
         )
-        context["is_themes"] = iri == THEME_SCHEME
     context["incoming"] = sorted(set(cat.incoming(iri)))
     return _render(f"{kind}.html", path, title, **context)
 

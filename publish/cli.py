@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import Settings, from_environment
+from .config import ENGINES, Settings, from_environment
 from .errors import ThbkgError
 
 _existing = click.Path(path_type=Path, dir_okay=False)
@@ -190,7 +190,7 @@ _QUERY_OUTPUTS = ("table", "json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "
     help="table (CONSTRUCT/DESCRIBE: Turtle); SELECT/ASK: json, xml, csv, tsv; "
     "CONSTRUCT/DESCRIBE: ttl, jsonld, nt, rdf.",
 )
-@click.option("--engine", type=click.Choice(["rdflib", "oxigraph"]), help="SPARQL engine.")
+@click.option("--engine", type=click.Choice(ENGINES), help="SPARQL engine.")
 @click.option("--timeout", type=float, help="Time limit in seconds (THBKG_QUERY_TIMEOUT).")
 @click.option("--max-rows", type=int, help="Row limit (THBKG_MAX_ROWS).")
 @click.pass_obj

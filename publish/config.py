@@ -9,6 +9,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Names accepted by the ``engine`` setting (``THBKG_ENGINE``, ``--engine``).
+ENGINES = ("rdflib", "oxigraph")
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,8 @@ class Settings:
 
 def _engine(name: str) -> str:
     """A SPARQL engine name, checked here so a typo stops the command with a usage error."""
-    if name not in ("rdflib", "oxigraph"):
-        raise ValueError("the SPARQL engine must be rdflib or oxigraph")
+    if name not in ENGINES:
+        raise ValueError(f"the SPARQL engine must be one of {', '.join(ENGINES)}")
     return name
 
 

@@ -22,11 +22,9 @@ from rdflib.plugins.sparql.evaluate import evalQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Identifier, Node
 
+from .config import ENGINES
 from .errors import TooLarge
 from .namespaces import PREFIXES, bind_prefixes
-
-#: Names accepted by the ``engine`` setting (``THBKG_ENGINE``).
-ENGINES = ("rdflib", "oxigraph")
 
 
 @dataclass

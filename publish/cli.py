@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .config import ENGINES, Settings, from_environment
 from .errors import ThbkgError
+
+if TYPE_CHECKING:
+    from .formats import Format
 
 _existing = click.Path(path_type=Path, dir_okay=False)
 
@@ -179,6 +183,13 @@ def serve(
 _QUERY_OUTPUTS = ("table", "json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf")
 
 
+def _output_format(output: str) -> Format | None:
+    """The format a ``--format`` value names: json and xml are SPARQL results, the rest suffixes."""
+    from . import formats
+
+    return formats.by_name(output) if output in ("json", "xml") else formats.by_suffix(output)
+
+
 @main.command()
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option(
@@ -208,7 +219,6 @@ def query(
     same time and row limits. Exit code 1 for a refused or malformed query (the message gives
     line and column), 3 when the time limit stops it.
     """
-    from . import formats
     from .errors import QueryError
     from .graph import KnowledgeGraph
     from .sparql import SparqlService
@@ -228,18 +238,10 @@ def query(
     if output == "table":
         chosen = "table"
     else:
-        fmt = (
-            formats.by_suffix(output) if output not in ("json", "xml") else formats.by_name(output)
-        )
+        fmt = _output_format(output)
         if fmt not in prepared.offers:
             allowed = ", ".join(
-                o
-                for o in _QUERY_OUTPUTS
-                if o == "table"
-                or (
-                    (formats.by_name(o) if o in ("json", "xml") else formats.by_suffix(o))
-                    in prepared.offers
-                )
+                o for o in _QUERY_OUTPUTS if o == "table" or _output_format(o) in prepared.offers
             )
             raise QueryError(
                 f"a {prepared.form} query cannot be written as {output}; use {allowed}"

@@ -229,16 +229,20 @@ class Catalogue:
     def instances(self, cls: URIRef) -> list[URIRef]:
         return sorted(s for s in set(self.union.subjects(RDF.type, cls)) if isinstance(s, URIRef))
 
-    def parts(self, actor: URIRef) -> set[URIRef]:
-        """``actor`` and every actor that is part of it, transitively."""
-        found = {actor}
-        frontier = [actor]
+    def _below(self, node: URIRef, prop: URIRef) -> set[URIRef]:
+        """``node`` and every resource that reaches it through ``prop``, transitively."""
+        found = {node}
+        frontier = [node]
         while frontier:
-            for child in self.union.subjects(ORG.subOrganizationOf, frontier.pop()):
+            for child in self.union.subjects(prop, frontier.pop()):
                 if child not in found and isinstance(child, URIRef):
                     found.add(child)
                     frontier.append(child)
         return found
+
+    def parts(self, actor: URIRef) -> set[URIRef]:
+        """``actor`` and every actor that is part of it, transitively."""
+        return self._below(actor, ORG.subOrganizationOf)
 
     def ancestors(self, actor: URIRef) -> list[URIRef]:
         """The chain of organisations ``actor`` is part of, nearest first."""
@@ -265,14 +269,7 @@ class Catalogue:
 
     def narrower(self, theme: URIRef) -> set[URIRef]:
         """``theme`` and every theme below it."""
-        found = {theme}
-        frontier = [theme]
-        while frontier:
-            for child in self.union.subjects(SKOS.broader, frontier.pop()):
-                if child not in found and isinstance(child, URIRef):
-                    found.add(child)
-                    frontier.append(child)
-        return found
+        return self._below(theme, SKOS.broader)
 
     def years(self) -> list[int]:
         return sorted({r.year for r in self.recommendations})

@@ -45,8 +45,9 @@ bp = Blueprint("sparql", __name__)
 
 
 def init_app(app: Flask, settings: Settings, knowledge: KnowledgeGraph) -> None:
-    """Load the query engine once, at start-up, and register ``/sparql``."""
+    """Load the query engine and the stored queries once, at start-up; register ``/sparql``."""
     app.extensions["thbkg.sparql"] = SparqlService(knowledge.dataset, settings)
+    app.extensions["thbkg.queries"] = load_queries(settings.queries)
     app.register_blueprint(bp)
 
 
@@ -188,7 +189,7 @@ def editor_page() -> str:
     return render_template(
         "sparql.html",
         prologue=sparql_prologue(),
-        queries=load_queries(settings.queries),
+        queries=current_app.extensions["thbkg.queries"],
         endpoint=request.url_root.rstrip("/") + "/sparql",
         timeout=settings.query_timeout,
         max_rows=settings.max_rows,

@@ -51,6 +51,11 @@ SPARQL_XML = Format("xml", "application/sparql-results+xml", "srx", "xml")
 CSV = Format("csv", "text/csv", "csv", "csv")
 TSV = Format("tsv", "text/tab-separated-values", "tsv", "tsv")
 
+# Request bodies the SPARQL 1.1 Protocol defines: accepted (or refused) by /sparql, never served.
+FORM_BODY = "application/x-www-form-urlencoded"
+SPARQL_QUERY_BODY = "application/sparql-query"
+SPARQL_UPDATE_BODY = "application/sparql-update"
+
 RDF_FORMATS = (TURTLE, JSONLD, NTRIPLES, RDFXML)
 DATASET_FORMATS = (TRIG, NQUADS)
 RESULT_FORMATS = (SPARQL_JSON, SPARQL_XML, CSV, TSV)

@@ -36,9 +36,6 @@ _FORMAT_IRIS = {
     formats.NTRIPLES: "N-Triples",
     formats.RDFXML: "RDF_XML",
 }
-_FORM_TYPE = "application/x-www-form-urlencoded"
-_QUERY_TYPE = "application/sparql-query"
-_UPDATE_TYPE = "application/sparql-update"
 _READ_ONLY = "this endpoint is read-only: SPARQL Update operations are refused"
 
 bp = Blueprint("sparql", __name__)
@@ -100,20 +97,20 @@ def _parameters() -> MultiDict[str, str]:
     limit = service().settings.max_body
     if request.content_length is not None and request.content_length > limit:
         raise TooLarge(f"the request body is larger than {limit} bytes, the configured limit")
-    if mimetype == _FORM_TYPE:
+    if mimetype == formats.FORM_BODY:
         for key, values in request.form.lists():
             params.setlist(key, params.getlist(key) + values)
-    elif mimetype == _QUERY_TYPE:
+    elif mimetype == formats.SPARQL_QUERY_BODY:
         try:
             body = request.get_data(cache=False).decode("utf-8")
         except UnicodeDecodeError as exc:
             raise UnsupportedMediaType(f"the query is not valid UTF-8: {exc}") from None
         params.setlist("query", [*params.getlist("query"), body])
-    elif mimetype == _UPDATE_TYPE:
+    elif mimetype == formats.SPARQL_UPDATE_BODY:
         raise QueryError(_READ_ONLY)
     else:
         raise UnsupportedMediaType(
-            f"POST a query as {_FORM_TYPE} (query=...) or as {_QUERY_TYPE}, "
+            f"POST a query as {formats.FORM_BODY} (query=...) or as {formats.SPARQL_QUERY_BODY}, "
             f"not as {mimetype or 'a body without Content-Type'}"
         )
     return params
@@ -132,7 +129,7 @@ def endpoint() -> Response:
     if not queries:
         if request.method == "POST":
             raise QueryError(
-                "no query: send the query parameter or an application/sparql-query body"
+                f"no query: send the query parameter or an {formats.SPARQL_QUERY_BODY} body"
             )
         return _describe_or_edit()
     core = service()

@@ -10,11 +10,11 @@ import json
 from typing import Any
 
 from rdflib import Graph
+from rdflib.namespace import XSD
 
 from .namespaces import BASE, PREFIXES
 
 _DC = "dcterms:"
-_XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
 def _iri(term: str) -> dict[str, str]:
@@ -30,7 +30,7 @@ def _french(term: str) -> dict[str, str]:
 
 
 def _typed(term: str, datatype: str) -> dict[str, str]:
-    return {"@id": term, "@type": _XSD + datatype}
+    return {"@id": term, "@type": str(XSD[datatype])}
 
 
 # Plain-JSON names for the terms a researcher meets; everything else compacts to a prefixed name.

@@ -3,7 +3,9 @@ input stops it with a clear message and the output untouched."""
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
@@ -334,3 +336,20 @@ def test_concept_schemes_are_published_whole(data: Graph) -> None:
     assert levels == {resource(f"level/{n}") for n in ("federal", "regional", "community", "local")}
     for level in levels:
         assert {o.language for o in data.objects(level, SKOS.prefLabel)} >= {"fr", "en"}
+
+
+def test_written_files_get_ordinary_permissions_not_mkstemps_0600(tmp_path: Path) -> None:
+    from publish.ingest import write_atomically
+
+    umask = os.umask(0o022)
+    try:
+        new = tmp_path / "new.ttl"
+        write_atomically(Graph(), new)
+        assert stat.S_IMODE(new.stat().st_mode) == 0o644
+        kept = tmp_path / "kept.ttl"
+        kept.write_text("")
+        kept.chmod(0o640)
+        write_atomically(Graph(), kept)
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640
+    finally:
+        os.umask(umask)

@@ -40,8 +40,12 @@ from .namespaces import BASE, PREFIXES
 from .results import render
 
 #: The four query forms, as the algebra names them.
-FORMS = {"SelectQuery": "SELECT", "AskQuery": "ASK", "ConstructQuery": "CONSTRUCT"}
-FORMS["DescribeQuery"] = "DESCRIBE"
+FORMS = {
+    "SelectQuery": "SELECT",
+    "AskQuery": "ASK",
+    "ConstructQuery": "CONSTRUCT",
+    "DescribeQuery": "DESCRIBE",
+}
 
 
 @dataclass

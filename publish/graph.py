@@ -12,7 +12,7 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.util import guess_format
 
 from .config import Settings
-from .errors import LoadError
+from .errors import LoadError, ValidationFailed
 from .namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, bind_prefixes
 
 
@@ -91,8 +91,7 @@ class KnowledgeGraph:
         """Load every graph; with ``validate``, refuse a data graph that breaks the shapes."""
         dataset = load_dataset(settings)
         if validate:
-            from .errors import ValidationFailed
-            from .validate import validate_graph
+            from .validate import validate_graph  # validate imports this module
 
             report = validate_graph(dataset.graph(DATA_GRAPH), settings)
             if not report.conforms:

@@ -28,6 +28,9 @@ _FOLLOW = (
     DCTERMS.spatial,
 )
 
+# The properties whose French values name an actor, a theme or a place in the sources.
+_LABELS = (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel)
+
 
 def slugify(name: str) -> str:
     """Lowercase ASCII with hyphens, as the contract derives slugs from French names."""
@@ -54,8 +57,15 @@ class Authorities:
 
     def __init__(self, graph: Graph, path: Path) -> None:
         self.graph, self.path = graph, path
+        for label_property in _LABELS:  # a name is matched by its text and language tag
+            for node, label in graph.subject_objects(label_property):
+                if not isinstance(label, Literal):
+                    raise IngestError(
+                        f"{path}: <{node}> has {label_property.n3(graph.namespace_manager)} "
+                        f'<{label}>, which is not a text literal such as "Police"@fr'
+                    )
         self.actors: dict[str, URIRef] = {}
-        for label_property in (SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel):
+        for label_property in _LABELS:
             for actor, label in graph.subject_objects(label_property):
                 if (actor, RDF.type, THB.Actor) in graph and label.language == "fr":
                     self.actors.setdefault(_key(label), actor)

@@ -293,6 +293,23 @@ def test_unparseable_authority_file_is_reported(tmp_path: Path) -> None:
     assert "authorities.ttl:3:26: cannot parse as turtle" in result.stderr
 
 
+def test_a_label_that_is_not_a_literal_is_named(tmp_path: Path) -> None:
+    authorities = tmp_path / "authorities.ttl"
+    authorities.write_text(
+        "@prefix thb: <https://w3id.org/thbkg/ontology#> .\n"
+        "@prefix skos: <http://www.w3.org/2004/02/skos/core#> .\n"
+        "<https://w3id.org/thbkg/actor/x> a thb:Actor ; skos:prefLabel <http://example.org/x> .\n"
+    )
+    result = run_cli(
+        "ingest", str(SOURCE), "--authorities", str(authorities), "-o", str(tmp_path / "out.ttl")
+    )
+    assert result.returncode == 1, result.stderr
+    assert "<https://w3id.org/thbkg/actor/x> has skos:prefLabel <http://example.org/x>" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
 def test_further_annexes_join_the_same_graph(tmp_path: Path, settings) -> None:
     """Another year's annex, with its report in the authority file, lands in one graph."""
     authorities = tmp_path / "authorities.ttl"

@@ -149,9 +149,18 @@ def _choose(offers: tuple[formats.Format, ...], override: str | None) -> formats
     wanted = _named_format(override) if override else None
     if wanted in offers:
         return wanted
-    chosen = formats.negotiate(request.headers.get("Accept"), offers)
+    return _negotiate(offers)
+
+
+def _negotiate(offers: tuple[formats.Format, ...]) -> formats.Format:
+    """The best of ``offers`` for the request's ``Accept``; NotAcceptable (406) when none is."""
+    accept = request.headers.get("Accept")
+    chosen = formats.negotiate(accept, offers)
     if chosen is None:
-        raise NotAcceptable(_not_acceptable(offers, f"Accept: {request.headers.get('Accept')}"))
+        raise NotAcceptable(
+            f"cannot answer Accept: {accept}; this query's result is available as "
+            + ", ".join(f.media_type for f in offers)
+        )
     return chosen
 
 
@@ -162,17 +171,8 @@ def _named_format(name: str) -> formats.Format | None:
     return found
 
 
-def _not_acceptable(offers: tuple[formats.Format, ...], asked: str) -> str:
-    return f"cannot answer {asked}; this query's result is available as " + ", ".join(
-        f.media_type for f in offers
-    )
-
-
 def _describe_or_edit() -> Response:
-    offers = (*formats.RDF_FORMATS, formats.HTML)
-    chosen = formats.negotiate(request.headers.get("Accept"), offers)
-    if chosen is None:
-        raise NotAcceptable(_not_acceptable(offers, f"Accept: {request.headers.get('Accept')}"))
+    chosen = _negotiate((*formats.RDF_FORMATS, formats.HTML))
     if chosen == formats.HTML:
         return Response(editor_page(), 200, content_type=formats.HTML.content_type)
     graph = service_description(request.url_root.rstrip("/") + "/sparql", current_app)

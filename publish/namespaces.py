@@ -9,6 +9,10 @@ EUROVOC = Namespace("http://eurovoc.europa.eu/")
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
 EU_COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
 EU_LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
+# What the SPARQL endpoint's Service Description speaks of (not bound in our other outputs).
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+W3C_FORMATS = Namespace("http://www.w3.org/ns/formats/")
+ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
 
 ONTOLOGY = URIRef(BASE + "ontology")
 SHAPES = URIRef(BASE + "shapes")

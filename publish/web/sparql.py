@@ -8,7 +8,7 @@ core, and send bytes. Every client mistake is a 4xx with a plain-text message.
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
-from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -17,13 +17,9 @@ from .. import formats
 from ..config import Settings
 from ..errors import NotAcceptable, QueryError, ThbkgError, TooLarge
 from ..graph import KnowledgeGraph
-from ..namespaces import bind_prefixes, sparql_prologue
+from ..namespaces import ENTAILMENT, SD, W3C_FORMATS, bind_prefixes, sparql_prologue
 from ..queries import load_queries
 from ..sparql import SparqlService
-
-SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-W3C_FORMATS = Namespace("http://www.w3.org/ns/formats/")
-ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
 
 #: The W3C format IRI (``http://www.w3.org/ns/formats/``) of each result format we write.
 _FORMAT_IRIS = {

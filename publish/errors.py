@@ -74,6 +74,13 @@ class NotAcceptable(ThbkgError):
     http_status = 406
 
 
+class UnsupportedMediaType(ThbkgError):
+    """A POST body in a media type or charset the SPARQL protocol does not allow."""
+
+    exit_code = 1
+    http_status = 415
+
+
 class ReasonerUnavailable(ThbkgError):
     """The reasoner cannot run: no Java runtime, or HermiT itself failed."""
 

@@ -15,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import formats
 from ..config import Settings
-from ..errors import NotAcceptable, QueryError, ThbkgError, TooLarge
+from ..errors import NotAcceptable, QueryError, ThbkgError, TooLarge, UnsupportedMediaType
 from ..graph import KnowledgeGraph
 from ..namespaces import ENTAILMENT, SD, W3C_FORMATS, bind_prefixes, sparql_prologue
 from ..queries import load_queries
@@ -47,12 +47,6 @@ def init_app(app: Flask, settings: Settings, knowledge: KnowledgeGraph) -> None:
 def service() -> SparqlService:
     """The SparqlService of the current app."""
     return current_app.extensions["thbkg.sparql"]
-
-
-class UnsupportedMediaType(ThbkgError):
-    """A POST body in a media type or charset the protocol does not allow."""
-
-    http_status = 415
 
 
 def _text(message: str, status: int) -> Response:

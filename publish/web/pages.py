@@ -198,7 +198,7 @@ def render_resource(path: str) -> str:
             sparql=SPARQL_ENDPOINT,
         )
     if kind == "graph":
-        graph = cat.graph_of(path)
+        graph = cat.knowledge.graph(iri)  # counted in place: graph_of would copy it first
         return _render(
             "graph.html", path, path, size=len(graph), subjects=len(set(graph.subjects()))
         )

@@ -172,6 +172,7 @@ class Catalogue:
         return serialise(self.union, fmt)
 
     def downloads(self) -> list[tuple[Format, str]]:
+        """Each download format with its path, for the pages that list them."""
         return [(fmt, download_path(fmt)) for fmt in DOWNLOAD_FORMATS]
 
     # ------------------------------------------------------------------ labels
@@ -227,6 +228,7 @@ class Catalogue:
         return sorted(rows, key=lambda r: (r.year, r.sequence, r.identifier))
 
     def instances(self, cls: URIRef) -> list[URIRef]:
+        """Our named members of ``cls`` in IRI order, so listings are stable between runs."""
         return sorted(s for s in set(self.union.subjects(RDF.type, cls)) if isinstance(s, URIRef))
 
     def _below(self, node: URIRef, prop: URIRef) -> set[URIRef]:
@@ -272,6 +274,7 @@ class Catalogue:
         return self._below(theme, SKOS.broader)
 
     def years(self) -> list[int]:
+        """The years that have recommendations: the values the year filter accepts."""
         return sorted({r.year for r in self.recommendations})
 
     def incoming(self, iri: URIRef) -> Iterator[tuple[URIRef, URIRef]]:

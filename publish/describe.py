@@ -72,6 +72,7 @@ def download_path(fmt: Format) -> str:
 
 
 def distribution_iri(fmt: Format) -> URIRef:
+    """The DCAT distribution of one download, a fragment of the dataset so it needs no page."""
     return URIRef(f"{DATASET}#distribution-{fmt.name}")
 
 

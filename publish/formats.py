@@ -23,6 +23,7 @@ class Format:
 
     @property
     def content_type(self) -> str:
+        """The Content-Type header: text formats say they are UTF-8, as everything we write is."""
         text = self.media_type.startswith("text/") or self.media_type.endswith(("json", "xml"))
         return f"{self.media_type}; charset=utf-8" if text else self.media_type
 

@@ -84,9 +84,11 @@ class Authorities:
 
     @classmethod
     def load(cls, path: Path) -> Authorities:
+        """Parse the authority file; a syntax error is a LoadError naming line and column."""
         return cls(load_graph([path]), Path(path))
 
     def actor(self, name: str, where: str) -> URIRef:
+        """The actor a French name denotes; an unknown name says where to add it."""
         try:
             return self.actors[_key(name)]
         except KeyError:

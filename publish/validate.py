@@ -40,6 +40,7 @@ class Report:
 
     @property
     def violations(self) -> tuple[Result, ...]:
+        """The results that make the graph fail (warnings and infos do not)."""
         return tuple(r for r in self.results if r.severity == "Violation")
 
     def text(self) -> str:
@@ -55,6 +56,7 @@ class Report:
         return "\n\n".join(blocks) + f"\n\n{verdict}: {len(self.results)} result(s)."
 
     def to_json(self) -> str:
+        """The report for scripts and CI (``thbkg validate --format json``)."""
         return json.dumps(
             {"conforms": self.conforms, "results": [asdict(r) for r in self.results]},
             ensure_ascii=False,

@@ -40,6 +40,7 @@ class View:
         self.t = translator(lang)
 
     def label(self, node: object) -> str:
+        """A label in the page language, so templates never show a raw IRI."""
         return self.cat.label(node, self.lang)
 
     def href(self, node: object) -> str | None:
@@ -66,6 +67,7 @@ class View:
         return {"text": self.label(node), "href": self.href(node), "iri": str(node)}
 
     def values(self, subject: object, prop: URIRef) -> list[dict[str, object]]:
+        """Every value of ``prop`` ready for a template, sorted so pages are stable."""
         return [self.value(o) for o in sorted(self.cat.union.objects(subject, prop))]
 
     def properties(

@@ -94,6 +94,7 @@ def serve_resource(path: str) -> Response:
 
 @bp.route("/<path:path>", methods=["GET"])
 def resource(path: str) -> Response:
+    """The catch-all: any other path is a resource under the base IRI (Cool URIs)."""
     return serve_resource(path)
 
 

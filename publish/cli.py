@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from . import __version__
-from .config import ENGINES, Settings, from_environment
+from .config import ENGINES, Settings, from_environment, positive_limit
 from .errors import ThbkgError
 
 if TYPE_CHECKING:
@@ -180,6 +180,14 @@ def serve(
         sys.exit(2)
 
 
+def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    """A --timeout or --max-rows that would stop every query is a usage error, not a traceback."""
+    try:
+        return None if value is None else positive_limit(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 _QUERY_OUTPUTS = ("table", "json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf")
 
 
@@ -202,8 +210,13 @@ def _output_format(output: str) -> Format | None:
     "CONSTRUCT/DESCRIBE: ttl, jsonld, nt, rdf.",
 )
 @click.option("--engine", type=click.Choice(ENGINES), help="SPARQL engine.")
-@click.option("--timeout", type=float, help="Time limit in seconds (THBKG_QUERY_TIMEOUT).")
-@click.option("--max-rows", type=int, help="Row limit (THBKG_MAX_ROWS).")
+@click.option(
+    "--timeout",
+    type=float,
+    callback=_positive,
+    help="Time limit in seconds (THBKG_QUERY_TIMEOUT).",
+)
+@click.option("--max-rows", type=int, callback=_positive, help="Row limit (THBKG_MAX_ROWS).")
 @click.pass_obj
 def query(
     settings: Settings,

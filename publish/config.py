@@ -7,8 +7,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
+Number = TypeVar("Number", int, float)
+
 #: Names accepted by the ``engine`` setting (``THBKG_ENGINE``, ``--engine``).
 ENGINES = ("rdflib", "oxigraph")
 
@@ -41,16 +44,15 @@ def _engine(name: str) -> str:
     return name
 
 
-def _positive(cast: Callable[[str], float]) -> Callable[[str], float]:
-    """A cast that also refuses zero, negative, infinite and NaN limits, which stop every query."""
+def positive_limit(value: Number) -> Number:
+    """A limit as given, refusing zero, negative, infinite and NaN, which would stop every query."""
+    if not (value > 0 and math.isfinite(value)):
+        raise ValueError("the limit must be a positive number")
+    return value
 
-    def checked(text: str) -> float:
-        value = cast(text)
-        if not (value > 0 and math.isfinite(value)):
-            raise ValueError("the limit must be a positive number")
-        return value
 
-    return checked
+def _positive(cast: Callable[[str], Number]) -> Callable[[str], Number]:
+    return lambda text: positive_limit(cast(text))
 
 
 _ENV_CASTS = {

@@ -76,6 +76,14 @@ def test_a_query_file_that_is_not_utf8_is_named(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_a_limit_that_would_stop_every_query_is_a_usage_error() -> None:
+    for option, value in (("--timeout", "nan"), ("--timeout", "inf"), ("--max-rows", "-3")):
+        result = run_cli("query", THEMES, option, value)
+        assert result.returncode == 2, (option, value, result.stderr)
+        assert f"Invalid value for '{option}'" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
 def test_missing_file() -> None:
     result = run_cli("query", "queries/no-such-query.rq")
     assert result.returncode == 2 and "no-such-query.rq" in result.stderr

@@ -17,8 +17,6 @@ ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
 ONTOLOGY = URIRef(BASE + "ontology")
 SHAPES = URIRef(BASE + "shapes")
 DATASET = URIRef(BASE + "dataset")
-THEME_SCHEME = URIRef(BASE + "theme/scheme")
-LEVEL_SCHEME = URIRef(BASE + "level/scheme")
 
 
 def resource(path: str) -> URIRef:

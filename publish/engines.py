@@ -26,6 +26,19 @@ from .config import ENGINES
 from .errors import TooLarge
 from .namespaces import PREFIXES, bind_prefixes
 
+#: The four query forms, as the algebra names them.
+FORMS = {
+    "SelectQuery": "SELECT",
+    "AskQuery": "ASK",
+    "ConstructQuery": "CONSTRUCT",
+    "DescribeQuery": "DESCRIBE",
+}
+
+
+def form_of(query: Query) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: what shape of answer a parsed query gives."""
+    return FORMS[query.algebra.name]
+
 
 @dataclass
 class Answer:
@@ -111,7 +124,7 @@ class RdflibEngine:
         target = self.dataset if selection is None else self._view(selection)
         query.algebra["datasetClause"] = None  # the core resolved FROM into ``selection``
         result = evalQuery(target, query, dict(bindings))
-        form = query.algebra.name.removesuffix("Query").upper()
+        form = form_of(query)
         if form == "ASK":
             return Answer(form, boolean=bool(result.get("askAnswer")))
         if form == "SELECT":
@@ -208,7 +221,7 @@ class OxigraphEngine:
         if base:
             options["base_iri"] = str(base)
         result = self.store.query(text, **options)
-        form = query.algebra.name.removesuffix("Query").upper()
+        form = form_of(query)
         if isinstance(result, ox.QueryBoolean):
             return Answer(form, boolean=bool(result))
         if isinstance(result, ox.QuerySolutions):

@@ -33,19 +33,11 @@ from rdflib.term import Identifier
 
 from . import formats
 from .config import Settings
-from .engines import Engine, Selection, make_engine
+from .engines import Engine, Selection, form_of, make_engine
 from .errors import QueryError, QueryTimeout, ThbkgError, TooLarge
 from .formats import Format
 from .namespaces import BASE, PREFIXES
 from .results import render
-
-#: The four query forms, as the algebra names them.
-FORMS = {
-    "SelectQuery": "SELECT",
-    "AskQuery": "ASK",
-    "ConstructQuery": "CONSTRUCT",
-    "DescribeQuery": "DESCRIBE",
-}
 
 
 @dataclass
@@ -95,7 +87,7 @@ def parse(text: str, max_size: int | None = None) -> tuple[Query, str]:
         query = translateQuery(parsed, base=BASE, initNs=dict(PREFIXES.items()))
     except Exception as exc:  # undefined prefixes, bad aggregates ...
         raise QueryError(f"malformed query: {exc}") from None
-    return query, FORMS[query.algebra.name]
+    return query, form_of(query)
 
 
 def _is_update(text: str) -> bool:

@@ -165,7 +165,7 @@ def _describe_or_edit() -> Response:
     chosen = _negotiate((*formats.RDF_FORMATS, formats.HTML))
     if chosen == formats.HTML:
         return Response(editor_page(), 200, content_type=formats.HTML.content_type)
-    graph = service_description(request.url_root.rstrip("/") + "/sparql", current_app)
+    graph = service_description(request.url_root.rstrip("/") + "/sparql")
     body = graph.serialize(format=chosen.rdflib, encoding="utf-8")
     return Response(body, 200, content_type=chosen.content_type)
 
@@ -183,9 +183,9 @@ def editor_page() -> str:
     )
 
 
-def service_description(endpoint_iri: str, app: Flask) -> Graph:
+def service_description(endpoint_iri: str) -> Graph:
     """A SPARQL 1.1 Service Description: language, result formats, features, dataset, limits."""
-    core: SparqlService = app.extensions["thbkg.sparql"]
+    core = service()
     graph = bind_prefixes(Graph())
     graph.bind("sd", SD)
     graph.bind("formats", W3C_FORMATS)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -209,12 +210,24 @@ class SparqlService:
         return self.run(self.prepare(text), output, bindings)
 
     def _in_child(self, work: Callable[[], bytes]) -> bytes:
-        """Run ``work`` in a forked process and kill it at the deadline."""
-        timeout = self.settings.query_timeout
-        if not self._slots.acquire(timeout=timeout):
-            raise QueryTimeout("the endpoint is busy with other queries; try again shortly")
+        """Run ``work`` in a forked process and kill it at the deadline.
+
+        One deadline covers waiting for a free slot and evaluating, so a query never gets
+        more than ``query_timeout`` in all.
+        """
+        limit = self.settings.query_timeout
+        deadline = time.monotonic() + limit
+        busy = QueryTimeout(
+            f"the endpoint is busy: no query slot became free within {limit:g} s, the configured "
+            "limit, so the query was not started; try again shortly"
+        )
+        if not self._slots.acquire(timeout=limit):
+            raise busy
         try:
-            return _fork_and_wait(work, timeout)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise busy
+            return _fork_and_wait(work, remaining, limit)
         finally:
             self._slots.release()
 
@@ -233,16 +246,22 @@ def _child(work: Callable[[], bytes], conn: multiprocessing.connection.Connectio
         conn.close()
 
 
-def _fork_and_wait(work: Callable[[], bytes], timeout: float) -> bytes:
+def _fork_and_wait(work: Callable[[], bytes], budget: float, limit: float) -> bytes:
+    """Evaluate in a child for at most ``budget`` seconds (what is left of ``limit``)."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_child, args=(work, sender), daemon=True)
     process.start()
     sender.close()
     try:
-        if not receiver.poll(timeout):
+        if not receiver.poll(budget):
+            waited = limit - budget
+            queued = (
+                f", {waited:.1f} s of it waiting for a free query slot" if waited >= 0.05 else ""
+            )
             raise QueryTimeout(
-                f"the query ran longer than {timeout:g} s, the configured limit, and was stopped"
+                f"the query ran longer than {limit:g} s, the configured limit{queued}, "
+                "and was stopped"
             )
         ok, payload = receiver.recv()
     except EOFError:

@@ -244,6 +244,37 @@ def test_a_runaway_query_is_stopped_at_the_limit(knowledge: KnowledgeGraph, engi
     )
 
 
+def test_waiting_for_a_slot_counts_against_the_time_limit(knowledge: KnowledgeGraph) -> None:
+    """Regression: the slot wait and the evaluation each got the whole limit (up to twice it)."""
+    service = limited(knowledge, "rdflib", query_timeout=1.0)
+    service._slots = threading.BoundedSemaphore(1)
+    service._slots.acquire()  # another query holds the only slot for 0.6 s
+    releaser = threading.Timer(0.6, service._slots.release)
+    releaser.start()
+    start = time.monotonic()
+    with pytest.raises(QueryTimeout, match="longer than 1 s.* waiting for a free query slot"):
+        service.query(RUNAWAY, "json")
+    releaser.join()
+    assert time.monotonic() - start < 1.4  # one limit in all, not 0.6 s + 1 s
+
+
+def test_no_time_left_after_the_wait_is_a_timeout(knowledge: KnowledgeGraph) -> None:
+    """A slot that frees only at the deadline leaves nothing to evaluate with: 503, not a run."""
+
+    class LateSlots:
+        def acquire(self, timeout: float) -> bool:
+            time.sleep(timeout)
+            return True
+
+        def release(self) -> None:
+            pass
+
+    service = limited(knowledge, "rdflib", query_timeout=0.3)
+    service._slots = LateSlots()
+    with pytest.raises(QueryTimeout, match="no query slot became free within 0.3 s"):
+        service.query("ASK {}", "json")
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_row_limit(knowledge: KnowledgeGraph, engine: str) -> None:
     service = limited(knowledge, engine, max_rows=10)

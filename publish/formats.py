@@ -63,7 +63,6 @@ RESULT_FORMATS = (SPARQL_JSON, SPARQL_XML, CSV, TSV)
 ALL_FORMATS = (*RDF_FORMATS, *DATASET_FORMATS, HTML, TEXT, *RESULT_FORMATS)
 
 _BY_SUFFIX = {f.suffix: f for f in ALL_FORMATS}
-_BY_NAME = {f.name: f for f in ALL_FORMATS}
 
 
 def by_suffix(suffix: str) -> Format | None:
@@ -71,12 +70,27 @@ def by_suffix(suffix: str) -> Format | None:
     return _BY_SUFFIX.get(suffix.lower().lstrip("."))
 
 
-def by_name(name: str) -> Format | None:
-    """A format by its short name (``turtle``, ``csv``) or by its media type."""
+def by_name(name: str, offers: tuple[Format, ...] = ALL_FORMATS) -> Format | None:
+    """The one of ``offers`` a ``?format=`` value or an output name means, if any.
+
+    Tried in order, each over ``offers`` in their order: the short name (``turtle``, ``csv``),
+    the media type or an alias, the suffix (``ttl``), then the structured-syntax suffix of the
+    media type (RFC 6839: ``json`` for ``application/ld+json``, ``xml`` for
+    ``application/rdf+xml``). So ``json`` is SPARQL JSON among every format, but JSON-LD among a
+    resource's offers.
+    """
     name = name.strip().lower()
-    return _BY_NAME.get(name) or next(
-        (f for f in ALL_FORMATS if name == f.media_type or name in f.aliases), None
+    tests = (
+        lambda f: name == f.name,
+        lambda f: name == f.media_type or name in f.aliases,
+        lambda f: name == f.suffix,
+        lambda f: f.media_type.rpartition("+")[2] == name and "+" in f.media_type,
     )
+    for test in tests:
+        found = next((f for f in offers if test(f)), None)
+        if found is not None:
+            return found
+    return None
 
 
 def negotiate(accept: str | None, offers: tuple[Format, ...]) -> Format | None:

@@ -71,6 +71,18 @@ def test_suffixes_and_names_find_formats() -> None:
     assert formats.by_name("csv") is formats.CSV
 
 
+def test_names_are_looked_up_within_the_offers() -> None:
+    # Regression: ?format=json|xml on a resource meant SPARQL results, so it was a 406.
+    assert formats.by_name("json") is formats.SPARQL_JSON
+    assert formats.by_name("xml") is formats.SPARQL_XML
+    assert formats.by_name("json", RESOURCE_OFFERS) is JSONLD
+    assert formats.by_name("xml", RESOURCE_OFFERS) is formats.RDFXML
+    assert formats.by_name("ttl", RESOURCE_OFFERS) is TURTLE
+    assert formats.by_name("Turtle", RESOURCE_OFFERS) is TURTLE
+    assert formats.by_name("application/json", RESOURCE_OFFERS) is JSONLD
+    assert formats.by_name("csv", RESOURCE_OFFERS) is None
+
+
 def test_dataset_has_the_three_named_graphs(settings: Settings) -> None:
     dataset = load_dataset(settings)
     assert len(dataset.graph(DATA_GRAPH)) > 300

@@ -115,6 +115,27 @@ def test_format_parameter_overrides_accept(client) -> None:
     assert client.get(f"/{REC}.ttl?format=html").mimetype == HTML.media_type
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("json", JSONLD),
+        ("xml", RDFXML),
+        ("ttl", TURTLE),
+        ("turtle", TURTLE),
+        ("jsonld", JSONLD),
+        ("nt", NTRIPLES),
+        ("rdf", RDFXML),
+        ("html", HTML),
+        ("application/rdf+xml", RDFXML),
+    ],
+)
+def test_format_parameter_names_the_resource_formats(client, value, expected) -> None:
+    # Regression: json and xml were read as SPARQL results formats, and answered 406.
+    response = client.get(f"/{REC}", query_string={"format": value})
+    assert response.status_code == 200, value
+    assert response.mimetype == expected.media_type
+
+
 def test_suffix_beats_accept(client) -> None:
     response = client.get(f"/{REC}.nt", headers={"Accept": "text/html"})
     assert response.mimetype == NTRIPLES.media_type

@@ -52,13 +52,14 @@ def _requested_format(explicit: Format | None) -> Format | Response:
     """The format to serve, or the error response that says why there is none."""
     asked = request.args.get("format")
     if asked is not None:
-        fmt = by_name(asked) or by_suffix(asked)
-        if fmt is None:
-            names = ", ".join(f.suffix for f in RESOURCE_OFFERS)
-            return error_response(400, f"unknown format {asked!r}; use one of: {names}")
-        if fmt not in RESOURCE_OFFERS:
-            return error_response(406, f"this resource is not available as {fmt.media_type}")
-        return fmt
+        fmt = by_name(asked, RESOURCE_OFFERS)
+        if fmt is not None:
+            return fmt
+        other = by_name(asked)
+        if other is not None:
+            return error_response(406, f"this resource is not available as {other.media_type}")
+        names = ", ".join(f.suffix for f in RESOURCE_OFFERS)
+        return error_response(400, f"unknown format {asked!r}; use one of: {names}")
     if explicit is not None:
         return explicit
     fmt = negotiate(request.headers.get("Accept"), RESOURCE_OFFERS)

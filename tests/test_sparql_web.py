@@ -26,6 +26,7 @@ SELECT = "SELECT ?id WHERE { ?r a thb:Recommendation ; dcterms:identifier ?id } 
 CONSTRUCT = "CONSTRUCT { ?r thb:theme ?t } WHERE { ?r thb:theme ?t }"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+TEXT_HTML = {"Accept": "text/html"}  # a browser that accepts nothing else
 
 
 def ids(response) -> list[str]:
@@ -166,6 +167,74 @@ def test_post_without_a_query_is_400(client) -> None:
 def test_other_methods_are_refused(client) -> None:
     assert client.put("/sparql", query_string={"query": "ASK {}"}).status_code == 405
     assert client.delete("/sparql").status_code == 405
+
+
+def _big_form(client, settings: Settings):
+    big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * settings.max_body
+    return client.post("/sparql", data={"query": big}, headers={"Accept": BROWSER})
+
+
+@pytest.mark.parametrize(
+    ("send", "status", "message"),
+    [
+        (lambda c, s: c.put("/sparql", headers={"Accept": BROWSER}), 405, "not PUT"),
+        (lambda c, s: c.delete("/sparql/", headers={"Accept": BROWSER}), 405, "not DELETE"),
+        (lambda c, s: c.open("/sparql", method="PROPFIND"), 405, "not PROPFIND"),
+        (lambda c, s: c.get("/sparql/query", headers={"Accept": BROWSER}), 404, "send queries to"),
+        (lambda c, s: c.put("/sparql/query", headers={"Accept": BROWSER}), 404, "send queries to"),
+        (_big_form, 413, "larger than"),
+        (
+            lambda c, s: c.post("/sparql", data="ASK {}", headers={"Accept": BROWSER}),
+            415,
+            "application/sparql-query",
+        ),
+        (
+            lambda c, s: c.get("/sparql", query_string={"query": "ASK {}"}, headers=TEXT_HTML),
+            406,
+            "cannot answer Accept",
+        ),
+    ],
+    ids=[
+        "405-put",
+        "405-delete-slash",
+        "405-unknown-method",
+        "404",
+        "404-put",
+        "413",
+        "415",
+        "406",
+    ],
+)
+def test_every_error_on_sparql_is_plain_text_with_cors(client, settings, send, status, message):
+    """Regression: a 405 (or a path below /sparql/) got the site's HTML error page, no CORS."""
+    response = send(client, settings)
+    assert response.status_code == status
+    assert response.mimetype == "text/plain"
+    assert message in response.get_data(as_text=True)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    if status == 405:
+        assert {"GET", "POST"} <= set(response.allow)
+
+
+def test_an_unexpected_failure_on_sparql_is_plain_text_with_cors(
+    knowledge: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(Settings(), knowledge)  # not TESTING: the 500 is answered, not raised
+
+    def fail(*args: object) -> bytes:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(app.extensions["thbkg.sparql"], "run", fail)
+    response = app.test_client().get(
+        "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": BROWSER}
+    )
+    assert response.status_code == 500 and response.mimetype == "text/plain"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_errors_elsewhere_keep_the_site_error_page(client) -> None:
+    response = client.put("/context.jsonld", headers={"Accept": BROWSER})
+    assert response.status_code == 405 and response.mimetype == "text/html"
 
 
 def test_body_too_large_is_413(client, settings: Settings) -> None:

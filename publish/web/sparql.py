@@ -2,7 +2,8 @@
 
 A thin shell over ``publish.sparql``: read the protocol's parameters, prepare the query (parse
 and guard), negotiate a format among those the query form allows, run it to completion in the
-core, and send bytes. Every client mistake is a 4xx with a plain-text message.
+core, and send bytes. Every error answered on ``/sparql`` (and below it) is a plain-text
+message with the CORS headers: a client mistake is a 4xx, a query past the limit a 503.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from .. import formats
 from ..config import Settings
@@ -60,7 +61,36 @@ def _domain_error(exc: ThbkgError) -> Response:
 
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException) -> Response:
-    return _text(exc.description or exc.name, exc.code or 400)
+    response = _text(exc.description or exc.name, exc.code or 400)
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.allow.update(exc.valid_methods)
+    return response
+
+
+@bp.before_app_request
+def _outside_the_views() -> Response | None:
+    """Errors on /sparql that no view of ours raises, answered as ours are (text, CORS).
+
+    A method we do not route (PUT, DELETE ...) fails in routing, before any blueprint is
+    chosen, and a path below ``/sparql/`` falls through to the resource route; both would get
+    the site's error page (HTML for a browser), the 405 without the CORS headers.
+    """
+    path = request.path
+    if path in ("/sparql", "/sparql/"):
+        exc = request.routing_exception
+    elif path.startswith("/sparql/"):
+        exc = NotFound(f"{path} is not part of the SPARQL endpoint; send queries to /sparql")
+    else:
+        return None
+    if isinstance(exc, MethodNotAllowed):
+        exc = MethodNotAllowed(
+            exc.valid_methods,
+            f"{path} answers GET and POST (and OPTIONS for CORS), not {request.method}; "
+            "this endpoint is read-only",
+        )
+    if isinstance(exc, HTTPException) and (exc.code or 0) >= 400:
+        return _cors(_http_error(exc))
+    return None
 
 
 @bp.after_request

@@ -6,9 +6,10 @@ while it waits. Serialisations are memoised (the graph never changes while the s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, RDF, RDFS, SKOS
@@ -22,7 +23,7 @@ from .describe import (
 )
 from .formats import DATASET_FORMATS, JSONLD, Format
 from .graph import KnowledgeGraph, load_graph
-from .jsonld import to_jsonld
+from .jsonld import context, to_jsonld
 from .namespaces import (
     BASE,
     DATA_GRAPH,
@@ -171,6 +172,11 @@ class Catalogue:
             return self.knowledge.dataset.serialize(format=fmt.rdflib, encoding="utf-8")
         return serialise(self.union, fmt)
 
+    @cached_property
+    def context_document(self) -> str:
+        """The published JSON-LD context (``/context.jsonld``), written once."""
+        return json.dumps(context(), ensure_ascii=False, indent=2) + "\n"
+
     def downloads(self) -> list[tuple[Format, str]]:
         """Each download format with its path, for the pages that list them."""
         return [(fmt, download_path(fmt)) for fmt in DOWNLOAD_FORMATS]
@@ -229,7 +235,38 @@ class Catalogue:
 
     def instances(self, cls: URIRef) -> list[URIRef]:
         """Our named members of ``cls`` in IRI order, so listings are stable between runs."""
-        return sorted(s for s in set(self.union.subjects(RDF.type, cls)) if isinstance(s, URIRef))
+        return list(self._instances(cls))
+
+    @lru_cache(maxsize=64)  # noqa: B019 - the catalogue lives as long as the app
+    def _instances(self, cls: URIRef) -> tuple[URIRef, ...]:
+        members = set(self.union.subjects(RDF.type, cls))
+        return tuple(sorted(s for s in members if isinstance(s, URIRef)))
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        """How many recommendations, themes, actors and reports: the landing page's headline."""
+        return {
+            "recommendations": len(self.recommendations),
+            "themes": len(self._instances(THB.Theme)),
+            "actors": len(self._instances(THB.Actor)),
+            "reports": len(self._instances(THB.Report)),
+        }
+
+    @cached_property
+    def theme_tree(self) -> list[tuple[URIRef, list[URIRef]]]:
+        """Top themes (phenomena) with the section themes under them."""
+        themes = self._instances(THB.Theme)
+        broader = {t: self.union.value(t, SKOS.broader) for t in themes}
+        return [
+            (top, [t for t in themes if broader[t] == top]) for top in themes if not broader[top]
+        ]
+
+    @lru_cache(maxsize=8)  # noqa: B019
+    def actors_by_label(self, lang: str) -> tuple[URIRef, ...]:
+        """Every actor, sorted by its label in ``lang`` (the landing page's actor filter)."""
+        return tuple(
+            sorted(self._instances(THB.Actor), key=lambda a: self.label(a, lang).casefold())
+        )
 
     def _below(self, node: URIRef, prop: URIRef) -> set[URIRef]:
         """``node`` and every resource that reaches it through ``prop``, transitively."""
@@ -275,7 +312,11 @@ class Catalogue:
 
     def years(self) -> list[int]:
         """The years that have recommendations: the values the year filter accepts."""
-        return sorted({r.year for r in self.recommendations})
+        return list(self._years)
+
+    @cached_property
+    def _years(self) -> tuple[int, ...]:
+        return tuple(sorted({r.year for r in self.recommendations}))
 
     def incoming(self, iri: URIRef) -> Iterator[tuple[URIRef, URIRef]]:
         """(subject, property) pairs of the resources that link to ``iri``."""

@@ -222,3 +222,17 @@ def test_resources_are_open_to_scripts_on_other_sites(client) -> None:
 def test_landing_page_points_to_the_dataset_description(client) -> None:
     response = client.get("/", headers={"Accept": "text/html"})
     assert '</dataset>; rel="describedby"' in response.headers["Link"]
+
+
+def test_context_and_landing_lists_are_computed_once(app, client) -> None:
+    cat = _catalogue(app)
+    first = client.get("/context.jsonld")
+    assert first.status_code == 200 and first.mimetype == JSONLD.media_type
+    assert first.get_data(as_text=True) == cat.context_document
+    again = client.get("/context.jsonld", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304
+    assert cat.theme_tree is cat.theme_tree and cat.counts is cat.counts
+    assert cat.actors_by_label("en") is cat.actors_by_label("en")
+    page = client.get("/", headers={"Accept": "text/html"})
+    cached = client.get("/", headers={"Accept": "text/html", "If-None-Match": page.headers["ETag"]})
+    assert cached.status_code == 304

@@ -144,21 +144,15 @@ def index() -> Response:
         abort(400, f"no recommendation of year {year}")
     rows = cat.filtered(theme=theme, actor=actor, year=year)
     lang = choose_language(request)
-    counts = {
-        "recommendations": len(cat.recommendations),
-        "themes": len(cat.instances(THB.Theme)),
-        "actors": len(cat.instances(THB.Actor)),
-        "reports": len(cat.instances(THB.Report)),
-    }
     body = _render(
         "index.html",
         None,
         translator(lang)("site"),
         rows=rows,
-        counts=counts,
+        counts=cat.counts,
         stats=cat.stats,
-        themes=_theme_tree(cat),
-        actors=sorted(cat.instances(THB.Actor), key=lambda a: cat.label(a, lang).casefold()),
+        themes=cat.theme_tree,
+        actors=cat.actors_by_label(lang),
         reports=cat.instances(THB.Report),
         years=cat.years(),
         selected={"theme": theme, "actor": actor, "year": year},
@@ -170,13 +164,6 @@ def index() -> Response:
         '</dataset>; rel="describedby", </.well-known/void>; rel="describedby"'
     )
     return response
-
-
-def _theme_tree(cat: Catalogue) -> list[tuple[URIRef, list[URIRef]]]:
-    """Top themes (phenomena) with the section themes under them."""
-    themes = cat.instances(THB.Theme)
-    tops = [t for t in themes if cat.union.value(t, SKOS.broader) is None]
-    return [(top, [t for t in themes if cat.union.value(t, SKOS.broader) == top]) for top in tops]
 
 
 def render_resource(path: str) -> str:

@@ -7,13 +7,10 @@ the downloads of the whole graph, the JSON-LD context, and ``/.well-known/void``
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, Response, abort, request
 
 from ..describe import DOWNLOAD_FORMATS, download_path
 from ..formats import HTML, JSONLD, Format, by_name, by_suffix, negotiate
-from ..jsonld import context
 from ..namespaces import BASE
 from . import pages
 from .responses import (
@@ -108,8 +105,7 @@ def well_known_void() -> Response:
 @bp.route("/context.jsonld", methods=["GET"])
 def jsonld_context() -> Response:
     """The published JSON-LD context that gives our terms plain-JSON names."""
-    body = json.dumps(context(), ensure_ascii=False, indent=2) + "\n"
-    return conditional(body, JSONLD)
+    return conditional(catalogue().context_document, JSONLD)
 
 
 @bp.route("/download/<name>", methods=["GET"])

@@ -23,6 +23,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
+import pyoxigraph as ox
 from pyparsing import ParseBaseException
 from rdflib import Dataset, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
@@ -143,12 +144,14 @@ def select_dataset(
 ) -> Selection | None:
     """The dataset to query: the protocol's graphs win over FROM, which must name our graphs.
 
-    A protocol graph we do not hold is an empty graph (the W3C protocol tests expect that);
-    a FROM naming one is refused, so a typo or a remote URL is an error, never a fetch.
+    A protocol graph we do not hold is an empty graph (the W3C protocol tests expect that),
+    but it must be an absolute IRI; a FROM naming a graph we do not hold is refused, so a typo
+    or a remote URL is an error, never a fetch.
     """
     if default_graphs or named_graphs:
         return Selection(
-            tuple(URIRef(g) for g in default_graphs), tuple(URIRef(g) for g in named_graphs)
+            _protocol_graphs("default-graph-uri", default_graphs, known),
+            _protocol_graphs("named-graph-uri", named_graphs, known),
         )
     clauses = dict.get(query.algebra, "datasetClause") or []
     if not clauses:
@@ -166,6 +169,26 @@ def select_dataset(
             )
         (default if is_default else named).append(URIRef(iri))
     return Selection(tuple(default), tuple(named))
+
+
+def _protocol_graphs(
+    parameter: str, values: tuple[str, ...], known: frozenset[URIRef]
+) -> tuple[URIRef, ...]:
+    """Protocol graph IRIs, each checked before any engine sees it.
+
+    rdflib took a malformed one for an empty graph where Oxigraph failed the whole query;
+    checking with Oxigraph's strict RFC 3987 parser gives one answer, a 400, on both engines.
+    """
+    for value in values:
+        try:
+            ox.NamedNode(value)
+        except ValueError as exc:
+            ours = ", ".join(f"<{g}>" for g in sorted(known))
+            raise QueryError(
+                f"{parameter} {value!r} is not an absolute IRI ({exc}); name a graph by its "
+                f"full IRI, without angle brackets; this dataset's graphs are {ours}"
+            ) from None
+    return tuple(URIRef(v) for v in values)
 
 
 class SparqlService:

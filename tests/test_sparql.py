@@ -133,6 +133,21 @@ def test_protocol_dataset_overrides_from(service: SparqlService) -> None:
     assert json.loads(service.run(prepared, "json"))["results"]["bindings"][0]["n"]["value"] == "0"
 
 
+@pytest.mark.parametrize("parameter", ["default-graph-uri", "named-graph-uri"])
+@pytest.mark.parametrize(
+    "value",
+    ["not an iri", "graph/data", f"<{DATA_GRAPH}>", "http://example.org/a b", "http://x/%zz", ""],
+)
+def test_protocol_graphs_must_be_absolute_iris(
+    service: SparqlService, parameter: str, value: str
+) -> None:
+    """Regression: rdflib answered an empty result where Oxigraph failed; now one 400 for both."""
+    graphs = {"default-graph-uri": "default_graphs", "named-graph-uri": "named_graphs"}
+    with pytest.raises(QueryError, match="is not an absolute IRI") as caught:
+        service.prepare("ASK { ?s ?p ?o }", **{graphs[parameter]: (str(DATA_GRAPH), value)})
+    assert caught.value.message.startswith(f"{parameter} {value!r} ")
+
+
 def test_evaluating_a_dataset_changes_nothing(
     service: SparqlService, knowledge: KnowledgeGraph
 ) -> None:

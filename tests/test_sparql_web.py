@@ -364,6 +364,16 @@ def test_runaway_query_is_503_while_others_are_answered(slow_app, engine: str) -
     assert outcome["elapsed"] < 3
 
 
+@pytest.mark.parametrize("engine", ["rdflib", "oxigraph"])
+def test_a_malformed_graph_iri_is_the_same_400_on_both_engines(slow_app, engine: str) -> None:
+    params = {"query": "SELECT * { ?s ?p ?o }", "named-graph-uri": "not an iri"}
+    response = slow_app(engine).test_client().get("/sparql", query_string=params)
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert response.get_data(as_text=True).startswith(
+        "named-graph-uri 'not an iri' is not an absolute IRI"
+    )
+
+
 def test_too_many_rows_is_refused_with_a_message(slow_app) -> None:
     response = (
         slow_app("rdflib")

@@ -34,6 +34,7 @@ from .namespaces import (
     SHAPES,
     THB,
     bind_prefixes,
+    short,
 )
 
 # The properties whose values name a resource, most preferred first.
@@ -203,10 +204,7 @@ class Catalogue:
         if isinstance(node, URIRef) and str(node).startswith(BASE):
             return str(node)[len(BASE) :]
         if isinstance(node, URIRef):
-            try:
-                return self.union.namespace_manager.normalizeUri(node).strip("<>")
-            except Exception:  # rdflib refuses some IRIs as prefixed names
-                return str(node)
+            return short(node, brackets=False)
         return str(node)
 
     def labels(self, node: object) -> dict[str, str]:

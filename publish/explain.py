@@ -14,7 +14,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 
-from .namespaces import BASE, bind_prefixes
+from .namespaces import BASE, bind_prefixes, short
 
 
 def _closure(graph: Graph, start: URIRef, prop: URIRef) -> set[URIRef]:
@@ -29,6 +29,8 @@ def _closure(graph: Graph, start: URIRef, prop: URIRef) -> set[URIRef]:
 
 
 def _show(graph: Graph, node: object) -> str:
+    if isinstance(node, URIRef):
+        return short(node)
     return node.n3(graph.namespace_manager) if hasattr(node, "n3") else str(node)
 
 

@@ -1,7 +1,23 @@
 """Our namespaces, prefixes and named-graph IRIs: the one registry every module imports."""
 
+from functools import cache
+
 from rdflib import Graph, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, VOID, XSD
+from rdflib.namespace import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    ORG,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SH,
+    SKOS,
+    VOID,
+    XSD,
+    NamespaceManager,
+)
 
 BASE = "https://w3id.org/thbkg/"
 THB = Namespace(BASE + "ontology#")
@@ -63,3 +79,24 @@ def bind_prefixes(graph: Graph) -> Graph:
 def sparql_prologue() -> str:
     """PREFIX declarations for every prefix we bind, for queries and the editor."""
     return "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
+
+
+@cache
+def _names() -> NamespaceManager:
+    return bind_prefixes(Graph()).namespace_manager
+
+
+def short(iri: object, names: NamespaceManager | None = None, *, brackets: bool = True) -> str:
+    """An IRI as people read it: a prefixed name (``thb:Actor``), else ``<iri>``.
+
+    ``names`` are our prefixes unless a graph's own are given; with ``brackets=False`` an IRI no
+    prefix shortens comes back bare, as labels show it.
+    """
+    text = str(iri)
+    try:
+        name = (names or _names()).normalizeUri(URIRef(text))
+    except Exception:  # rdflib refuses some IRIs as prefixed names
+        name = f"<{text}>"
+    if name.startswith("<"):
+        return name if brackets else text
+    return name

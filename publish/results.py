@@ -6,15 +6,15 @@ SPARQL 1.1 Query Results CSV and TSV Formats (terms in Turtle / N-Triples syntax
 
 from __future__ import annotations
 
-from rdflib import BNode, Graph, Literal, URIRef, Variable
-from rdflib.namespace import XSD, NamespaceManager
+from rdflib import BNode, Literal, URIRef, Variable
+from rdflib.namespace import XSD
 from rdflib.query import Result
 from rdflib.term import Identifier
 
 from . import formats
 from .engines import Answer
 from .errors import QueryError
-from .namespaces import bind_prefixes
+from .namespaces import short
 
 #: Output names the core accepts besides the formats of ``publish.formats``.
 TABLE = "table"
@@ -67,7 +67,7 @@ def to_rdflib_result(answer: Answer) -> Result:
     return result
 
 
-def _short(term: Identifier | None, names: NamespaceManager) -> str:
+def _short(term: Identifier | None) -> str:
     if term is None:
         return ""
     if isinstance(term, Literal) and term.datatype in (XSD.integer, XSD.decimal, XSD.double):
@@ -75,10 +75,7 @@ def _short(term: Identifier | None, names: NamespaceManager) -> str:
     if isinstance(term, Literal):
         return term_to_ntriples(term)
     if isinstance(term, URIRef):
-        try:
-            return names.normalizeUri(term)
-        except Exception:  # an IRI no prefix can shorten
-            return f"<{term}>"
+        return short(term)
     return term_to_ntriples(term)
 
 
@@ -88,9 +85,8 @@ def to_table(answer: Answer) -> bytes:
         return b"true\n" if answer.boolean else b"false\n"
     if answer.form != "SELECT":
         return answer.graph.serialize(format="turtle").encode("utf-8")
-    names = bind_prefixes(Graph()).namespace_manager
     header = [f"?{v}" for v in answer.variables]
-    cells = [[_short(t, names) for t in row] for row in answer.rows]
+    cells = [[_short(t) for t in row] for row in answer.rows]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(header)]
 
     def line(values: list[str]) -> str:

@@ -13,7 +13,7 @@ from rdflib.namespace import SH
 
 from .config import Settings
 from .graph import load_graph
-from .namespaces import bind_prefixes
+from .namespaces import bind_prefixes, short
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 
@@ -69,7 +69,7 @@ def _show(graph: Graph, node: object) -> str:
     if node is None:
         return "-"
     if isinstance(node, URIRef):
-        return node.n3(graph.namespace_manager)
+        return short(node, graph.namespace_manager)
     if isinstance(node, Literal):
         return node.n3(graph.namespace_manager)
     if isinstance(node, BNode):

@@ -90,3 +90,13 @@ def test_dataset_has_the_three_named_graphs(settings: Settings) -> None:
     union = {t for t in dataset.triples((None, None, None))}
     assert set(dataset.graph(DATA_GRAPH)) <= union
     assert set(dataset.graph(INFERRED_GRAPH)) <= union
+
+
+def test_short_names_an_iri_by_our_prefixes() -> None:
+    from rdflib import URIRef
+
+    from publish.namespaces import THB, short
+
+    assert short(THB.Actor) == "thb:Actor"
+    assert short(URIRef("http://example.org/x")) == "<http://example.org/x>"
+    assert short(URIRef("http://example.org/x"), brackets=False) == "http://example.org/x"

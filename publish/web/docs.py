@@ -9,7 +9,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH
 
 from ..catalogue import Catalogue
-from ..namespaces import ONTOLOGY, SHAPES, THB
+from ..namespaces import ONTOLOGY, SHAPES, THB, short
 
 
 @dataclass
@@ -129,15 +129,8 @@ def _path(cat: Catalogue, g: Graph, path: object, lang: str) -> str:
         if inverse is not None:
             return f"^{_path(cat, g, inverse, lang)}"
         return "(path)"
-    label, short = cat.label(path, lang), _short(cat, path)
-    return short if label == short else f"{label} ({short})"
-
-
-def _short(cat: Catalogue, node: object) -> str:
-    try:
-        return cat.union.namespace_manager.normalizeUri(node).strip("<>")
-    except Exception:  # some IRIs have no prefixed form
-        return str(node)
+    label, name = cat.label(path, lang), short(path, brackets=False)
+    return name if label == name else f"{label} ({name})"
 
 
 def _constraints(cat: Catalogue, g: Graph, node: object, lang: str) -> list[str]:
@@ -162,7 +155,9 @@ def _constraints(cat: Catalogue, g: Graph, node: object, lang: str) -> list[str]
     ):
         for obj in g.objects(node, prop):
             said.append(
-                t[key].format(x=cat.label(obj, lang) if prop != SH.datatype else _short(cat, obj))
+                t[key].format(
+                    x=cat.label(obj, lang) if prop != SH.datatype else short(obj, brackets=False)
+                )
             )
     for pattern in g.objects(node, SH.pattern):
         said.append(t["pattern"].format(x=pattern))

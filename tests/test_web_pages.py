@@ -271,3 +271,22 @@ def test_ontology_page_names_external_classes_by_prefixed_name(client) -> None:
     texts_of_links = {text for _, text in parsed.links}
     assert "prov:Agent" in texts_of_links and "foaf:Agent" in texts_of_links
     assert not any(t.startswith("http") for t in texts_of_links)
+
+
+def test_one_translation_table_with_every_word_in_both_languages() -> None:
+    from publish.web import docs
+    from publish.web.i18n import MESSAGES
+
+    assert set(MESSAGES["en"]) == set(MESSAGES["fr"])
+    assert not hasattr(docs, "_WORDS")
+    assert "exactly" in MESSAGES["en"] and "subjects" in MESSAGES["en"]
+
+
+def test_page_frames_are_translated(client) -> None:
+    _, graph = page(client, "/graph/data?lang=fr")
+    text = "".join(graph.text)
+    assert "sujets" in text and "Données : rapports annuels de Myria" in text
+    _, ontology = page(client, "/ontology?lang=fr")
+    assert "Termes externes" in "".join(ontology.text)
+    _, english = page(client, "/ontology?lang=en")
+    assert "External terms" in "".join(english.text)

@@ -10,6 +10,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH
 
 from ..catalogue import Catalogue
 from ..namespaces import ONTOLOGY, SHAPES, THB, short
+from .i18n import translator
 
 
 @dataclass
@@ -37,7 +38,7 @@ def _anchor(iri: URIRef) -> str:
 def ontology(cat: Catalogue, lang: str) -> dict[str, object]:
     """The ontology header, then its classes and properties, each with its anchor."""
     g = cat.ontology
-    t = _words(lang)
+    t = translator(lang)
     classes, properties = [], []
     for term in sorted(set(g.subjects(RDFS.isDefinedBy, ONTOLOGY))):
         if not str(term).startswith(str(THB)):
@@ -47,25 +48,25 @@ def ontology(cat: Catalogue, lang: str) -> dict[str, object]:
             term, _anchor(term), _by_lang(g, term, RDFS.label), _by_lang(g, term, RDFS.comment)
         )
         if OWL.Class in types:
-            doc.facts.append((t["subclass_of"], sorted(g.objects(term, RDFS.subClassOf))))
+            doc.facts.append((t("subclass_of"), sorted(g.objects(term, RDFS.subClassOf))))
             classes.append(doc)
             continue
         kinds = [
             name
             for cls, name in (
-                (OWL.ObjectProperty, t["object"]),
-                (OWL.DatatypeProperty, t["datatype_p"]),
-                (OWL.FunctionalProperty, t["functional"]),
-                (OWL.TransitiveProperty, t["transitive"]),
+                (OWL.ObjectProperty, t("object")),
+                (OWL.DatatypeProperty, t("datatype_p")),
+                (OWL.FunctionalProperty, t("functional")),
+                (OWL.TransitiveProperty, t("transitive")),
             )
             if cls in types
         ]
-        doc.facts.append((t["kind"], kinds))
-        doc.facts.append((t["domain"], sorted(g.objects(term, RDFS.domain))))
-        doc.facts.append((t["range"], sorted(g.objects(term, RDFS.range))))
-        doc.facts.append((t["subproperty_of"], sorted(g.objects(term, RDFS.subPropertyOf))))
+        doc.facts.append((t("kind"), kinds))
+        doc.facts.append((t("domain"), sorted(g.objects(term, RDFS.domain))))
+        doc.facts.append((t("range"), sorted(g.objects(term, RDFS.range))))
+        doc.facts.append((t("subproperty_of"), sorted(g.objects(term, RDFS.subPropertyOf))))
         for chain in g.objects(term, OWL.propertyChainAxiom):
-            doc.facts.append((t["chain"], list(Collection(g, chain))))
+            doc.facts.append((t("chain"), list(Collection(g, chain))))
         properties.append(doc)
     external = sorted(
         s
@@ -86,14 +87,14 @@ def ontology(cat: Catalogue, lang: str) -> dict[str, object]:
 def shapes(cat: Catalogue, lang: str) -> dict[str, object]:
     """Every node shape: what it targets, and each constraint said in words, with its message."""
     g = cat.shapes
-    t = _words(lang)
+    t = translator(lang)
     found = []
     for shape in sorted(set(g.subjects(RDF.type, SH.NodeShape))):
         if not isinstance(shape, URIRef):
             continue
         doc = Term(shape, _anchor(shape), _by_lang(g, shape, RDFS.label))
         targets = [
-            (t[key], sorted(g.objects(shape, prop)))
+            (t(key), sorted(g.objects(shape, prop)))
             for key, prop in (
                 ("target_class", SH.targetClass),
                 ("target_objects", SH.targetObjectsOf),
@@ -104,12 +105,12 @@ def shapes(cat: Catalogue, lang: str) -> dict[str, object]:
         doc.facts = [(k, v) for k, v in targets if v]
         own = _constraints(cat, g, shape, lang)
         if own:
-            doc.rules.append((t["node"], own, _message(g, shape, lang)))
+            doc.rules.append((t("node"), own, _message(g, shape, lang)))
         for prop in g.objects(shape, SH.property):
             path = _path(cat, g, g.value(prop, SH.path), lang)
             doc.rules.append((path, _constraints(cat, g, prop, lang), _message(g, prop, lang)))
         for sparql in g.objects(shape, SH.sparql):
-            doc.rules.append((t["query"], [t["sparql"]], _message(g, sparql, lang)))
+            doc.rules.append((t("query"), [t("sparql")], _message(g, sparql, lang)))
         found.append(doc)
     return {
         "labels": _by_lang(g, SHAPES, RDFS.label),
@@ -135,17 +136,17 @@ def _path(cat: Catalogue, g: Graph, path: object, lang: str) -> str:
 
 def _constraints(cat: Catalogue, g: Graph, node: object, lang: str) -> list[str]:
     """The constraints of a shape (node or property), one phrase each."""
-    t = _words(lang)
+    t = translator(lang)
     value = g.value
     said: list[str] = []
     low, high = value(node, SH.minCount), value(node, SH.maxCount)
     if low is not None and high is not None and int(low) == int(high):
-        said.append(t["exactly"].format(n=int(low)))
+        said.append(t("exactly").format(n=int(low)))
     else:
         if low is not None:
-            said.append(t["at_least"].format(n=int(low)))
+            said.append(t("at_least").format(n=int(low)))
         if high is not None:
-            said.append(t["at_most"].format(n=int(high)))
+            said.append(t("at_most").format(n=int(high)))
     for prop, key in (
         (SH.datatype, "datatype"),
         (SH.nodeKind, "node_kind"),
@@ -155,105 +156,27 @@ def _constraints(cat: Catalogue, g: Graph, node: object, lang: str) -> list[str]
     ):
         for obj in g.objects(node, prop):
             said.append(
-                t[key].format(
+                t(key).format(
                     x=cat.label(obj, lang) if prop != SH.datatype else short(obj, brackets=False)
                 )
             )
     for pattern in g.objects(node, SH.pattern):
-        said.append(t["pattern"].format(x=pattern))
+        said.append(t("pattern").format(x=pattern))
     for length in g.objects(node, SH.minLength):
-        said.append(t["min_length"].format(n=int(length)))
+        said.append(t("min_length").format(n=int(length)))
     for languages in g.objects(node, SH.languageIn):
-        said.append(t["language_in"].format(x=", ".join(str(x) for x in Collection(g, languages))))
+        said.append(t("language_in").format(x=", ".join(str(x) for x in Collection(g, languages))))
     for members in g.objects(node, SH["in"]):
-        said.append(t["in"].format(x=", ".join(cat.label(x, lang) for x in Collection(g, members))))
+        said.append(t("in").format(x=", ".join(cat.label(x, lang) for x in Collection(g, members))))
     if value(node, SH.uniqueLang) == Literal(True):
-        said.append(t["unique_lang"])
+        said.append(t("unique_lang"))
     qualified = value(node, SH.qualifiedValueShape)
     if qualified is not None:
         inner = "; ".join(_constraints(cat, g, qualified, lang))
-        said.append(t["qualified"].format(n=int(value(node, SH.qualifiedMinCount) or 0), x=inner))
+        said.append(t("qualified").format(n=int(value(node, SH.qualifiedMinCount) or 0), x=inner))
     for negated in g.objects(node, SH["not"]):
-        said.append(t["not"].format(x="; ".join(_constraints(cat, g, negated, lang))))
+        said.append(t("not").format(x="; ".join(_constraints(cat, g, negated, lang))))
     for options in g.objects(node, SH["or"]):
         alternatives = ["; ".join(_constraints(cat, g, o, lang)) for o in Collection(g, options)]
-        said.append(t["or"].format(x=" | ".join(alternatives)))
+        said.append(t("or").format(x=" | ".join(alternatives)))
     return said
-
-
-_WORDS = {
-    "en": {
-        "subclass_of": "Subclass of",
-        "kind": "Kind",
-        "object": "object property",
-        "datatype_p": "datatype property",
-        "functional": "functional",
-        "transitive": "transitive",
-        "domain": "Domain",
-        "range": "Range",
-        "subproperty_of": "Subproperty of",
-        "chain": "Property chain",
-        "target_class": "Every instance of",
-        "target_objects": "Every object of",
-        "target_subjects": "Every subject of",
-        "target_node": "The node",
-        "node": "the node itself",
-        "query": "SPARQL check",
-        "sparql": "a SPARQL query finds the violations",
-        "exactly": "exactly {n} value(s)",
-        "at_least": "at least {n} value(s)",
-        "at_most": "at most {n} value(s)",
-        "datatype": "of datatype {x}",
-        "node_kind": "a node of kind {x}",
-        "class": "an instance of {x}",
-        "has_value": "includes {x}",
-        "conforms": "conforms to {x}",
-        "pattern": "matches the regular expression {x}",
-        "min_length": "at least {n} character(s)",
-        "language_in": "language tag among: {x}",
-        "in": "one of: {x}",
-        "unique_lang": "at most one per language",
-        "qualified": "at least {n} value(s) that: {x}",
-        "not": "not ({x})",
-        "or": "either: {x}",
-    },
-    "fr": {
-        "subclass_of": "Sous-classe de",
-        "kind": "Nature",
-        "object": "propriété d'objet",
-        "datatype_p": "propriété de données",
-        "functional": "fonctionnelle",
-        "transitive": "transitive",
-        "domain": "Domaine",
-        "range": "Portée",
-        "subproperty_of": "Sous-propriété de",
-        "chain": "Chaîne de propriétés",
-        "target_class": "Toute instance de",
-        "target_objects": "Tout objet de",
-        "target_subjects": "Tout sujet de",
-        "target_node": "Le nœud",
-        "node": "le nœud lui-même",
-        "query": "Vérification SPARQL",
-        "sparql": "une requête SPARQL trouve les violations",
-        "exactly": "exactement {n} valeur(s)",
-        "at_least": "au moins {n} valeur(s)",
-        "at_most": "au plus {n} valeur(s)",
-        "datatype": "de type {x}",
-        "node_kind": "un nœud de nature {x}",
-        "class": "une instance de {x}",
-        "has_value": "contient {x}",
-        "conforms": "conforme à {x}",
-        "pattern": "correspond à l'expression régulière {x}",
-        "min_length": "au moins {n} caractère(s)",
-        "language_in": "étiquette de langue parmi : {x}",
-        "in": "l'une de : {x}",
-        "unique_lang": "au plus une par langue",
-        "qualified": "au moins {n} valeur(s) qui : {x}",
-        "not": "pas ({x})",
-        "or": "soit : {x}",
-    },
-}
-
-
-def _words(lang: str) -> dict[str, str]:
-    return _WORDS.get(lang, _WORDS["en"])

@@ -10,8 +10,8 @@ from werkzeug.exceptions import HTTPException
 
 from ..catalogue import Catalogue
 from ..errors import ThbkgError
-from ..formats import HTML, RDF_FORMATS, TEXT, Format, negotiate
-from .i18n import choose_language, translator
+from ..formats import HTML, RDF_FORMATS, TEXT, TURTLE, Format, negotiate
+from .i18n import DEFAULT, choose_language, translator
 
 # What a resource URI offers, in the server's order of preference for equal qualities:
 # ``*/*`` alone gets Turtle, a browser (``text/html`` at q=1) gets HTML.
@@ -65,7 +65,12 @@ def error_response(status: int, message: str) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Every HTTP error, and every domain error, answers in the negotiated error format."""
+    """Template defaults; every HTTP error and every domain error in the negotiated format."""
+
+    @app.context_processor
+    def _defaults() -> dict[str, object]:
+        """English words for pages whose view passes no ``t``; media types from formats.py."""
+        return {"t": translator(DEFAULT), "TURTLE": TURTLE}
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:

@@ -12,35 +12,31 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import socket
-import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from timing import median_seconds  # noqa: E402
+
 from publish.config import ROOT, Settings  # noqa: E402
 from publish.graph import KnowledgeGraph  # noqa: E402
 from publish.web import create_app  # noqa: E402
-from tests.conftest import free_port  # noqa: E402
+from tests.conftest import start_server, stop_server  # noqa: E402
 
 HTML = {"Accept": "text/html"}
 TURTLE = {"Accept": "text/turtle"}
 
 
 def median_ms(call: Callable[[], int], runs: int) -> float:
-    for _ in range(min(20, runs)):  # warm-up: templates compiled, descriptions memoised
-        assert call() == 200
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
+    """Median of a request that must answer 200; the warm-up compiles templates and memoises."""
+
+    def checked() -> None:
         status = call()
-        times.append(time.perf_counter() - start)
         assert status == 200, status
-    return statistics.median(times) * 1000
+
+    return median_seconds(checked, runs, warmup=min(20, runs)) * 1000
 
 
 def peers(path: str) -> list[tuple[str, str, dict[str, str]]]:
@@ -62,29 +58,9 @@ def in_process(path: str, runs: int) -> list[tuple[str, float]]:
     return [(name, median_ms(get(url, h), runs)) for name, url, h in peers(path)]
 
 
-def serve(*args: str) -> tuple[subprocess.Popen[bytes], int]:
-    """``thbkg serve`` on a free port, its log discarded (a pipe nobody reads would fill up)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "publish", "serve", "--port", str(port), *args],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return process, port
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("thbkg serve did not start")
-
-
 def over_http(path: str, runs: int, *args: str) -> list[tuple[str, float]]:
-    process, port = serve(*args)
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    process, url = start_server(*args)
+    connection = http.client.HTTPConnection(url.removeprefix("http://"), timeout=30)
 
     def get(url: str, headers: dict[str, str]) -> Callable[[], int]:
         def call() -> int:
@@ -99,12 +75,7 @@ def over_http(path: str, runs: int, *args: str) -> list[tuple[str, float]]:
         return [(name, median_ms(get(url, h), runs)) for name, url, h in peers(path)]
     finally:
         connection.close()
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_server(process)
 
 
 def main() -> None:

@@ -10,16 +10,15 @@ from __future__ import annotations
 import argparse
 import io
 import random
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from rdflib import Graph, Literal
 from rdflib.namespace import DCTERMS, RDF, RDFS, XSD
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from timing import median_seconds  # noqa: E402
 
 from publish.config import Settings  # noqa: E402
 from publish.graph import load_graph  # noqa: E402
@@ -51,15 +50,6 @@ def synthetic(base: Graph, size: int, seed: int = 2018) -> Graph:
         for actor in chance.sample(actors, chance.randint(1, 3)):
             graph.add((rec, THB.addressedTo, actor))
     return graph
-
-
-def median_seconds(job: Callable[[], object], runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        job()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def pellet(ontology: Graph, data: Graph) -> None:

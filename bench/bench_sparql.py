@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -22,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rdflib import Dataset, Literal  # noqa: E402
 from rdflib.namespace import DCTERMS, ORG, RDF, SKOS, XSD  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 from publish.config import Settings  # noqa: E402
 from publish.graph import KnowledgeGraph  # noqa: E402
@@ -80,13 +80,7 @@ def synthetic(triples: int, seed: int = 2018) -> Dataset:
 
 
 def median_ms(action: Callable[[], object], runs: int) -> float:
-    action()  # warm-up
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return median_seconds(action, runs, warmup=1) * 1000
 
 
 def bench(label: str, dataset: Dataset, runs: int) -> None:

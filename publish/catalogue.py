@@ -22,7 +22,7 @@ from .describe import (
     union_graph,
 )
 from .formats import DATASET_FORMATS, JSONLD, Format
-from .graph import KnowledgeGraph, load_graph
+from .graph import KnowledgeGraph
 from .jsonld import context, to_jsonld
 from .namespaces import (
     BASE,
@@ -85,7 +85,7 @@ class Catalogue:
         self.union = union_graph(knowledge)
         self.stats = statistics(knowledge, self.union)
         self.description = describe_dataset(knowledge, self.union)
-        self.shapes = load_graph([knowledge.settings.shapes])
+        self.shapes = knowledge.shapes
         self.ontology = _copy(knowledge.graph(ONTOLOGY_GRAPH))
         # Document-like resources serve a whole graph; every other resource its description.
         self.documents: dict[str, Callable[[], Graph]] = {

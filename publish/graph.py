@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from functools import cached_property
 from pathlib import Path
 from xml.sax import SAXParseException
 
@@ -86,19 +87,29 @@ class KnowledgeGraph:
         self.settings = settings
         self.dataset = dataset
 
+    @cached_property
+    def shapes(self) -> Graph:
+        """The SHACL shapes, parsed once: validation and the documentation pages share them."""
+        return load_graph([self.settings.shapes])
+
     @classmethod
     def load(cls, settings: Settings, *, validate: bool = True) -> KnowledgeGraph:
         """Load every graph; with ``validate``, refuse a data graph that breaks the shapes."""
-        dataset = load_dataset(settings)
+        knowledge = cls(settings, load_dataset(settings))
         if validate:
             from .validate import validate_graph  # validate imports this module
 
-            report = validate_graph(dataset.graph(DATA_GRAPH), settings)
+            report = validate_graph(
+                knowledge.graph(DATA_GRAPH),
+                settings,
+                shapes=knowledge.shapes,
+                ontology=knowledge.graph(ONTOLOGY_GRAPH),
+            )
             if not report.conforms:
                 raise ValidationFailed(
                     f"the data does not conform to the shapes:\n{report.text()}", report
                 )
-        return cls(settings, dataset)
+        return knowledge
 
     def graph(self, iri: object) -> Graph:
         """One named graph (``DATA_GRAPH``, ``ONTOLOGY_GRAPH``, ``INFERRED_GRAPH``)."""

@@ -97,10 +97,15 @@ def _show_shape(shapes: Graph, shape: object) -> str:
     return f"{_show(shapes, owner)}, property {_show_path(shapes, shapes.value(shape, SH.path))}"
 
 
-def validate_graph(data: Graph, settings: Settings) -> Report:
-    """Validate ``data`` with the shapes, using the ontology for class hierarchy (RDFS)."""
-    shapes = load_graph([settings.shapes])
-    ontology = load_graph([settings.ontology])
+def validate_graph(
+    data: Graph, settings: Settings, *, shapes: Graph | None = None, ontology: Graph | None = None
+) -> Report:
+    """Validate ``data`` with the shapes, using the ontology for class hierarchy (RDFS).
+
+    A caller that has already loaded the shapes or the ontology passes them in; otherwise they
+    are read from the files ``settings`` names."""
+    shapes = load_graph([settings.shapes]) if shapes is None else shapes
+    ontology = load_graph([settings.ontology]) if ontology is None else ontology
     conforms, report_graph, _ = shacl_validate(
         data,
         shacl_graph=shapes,

@@ -128,10 +128,14 @@ def _examples(union: Graph) -> list[URIRef]:
     return found
 
 
-def describe_dataset(knowledge: KnowledgeGraph, union: Graph | None = None) -> Graph:
-    """The DCAT-AP and VoID description of the published dataset, as its own graph."""
+def describe_dataset(
+    knowledge: KnowledgeGraph, union: Graph | None = None, stats: Statistics | None = None
+) -> Graph:
+    """The DCAT-AP and VoID description of the published dataset, as its own graph.
+
+    A caller that already holds the union graph or its statistics passes them in."""
     union = union_graph(knowledge) if union is None else union
-    stats = statistics(knowledge, union)
+    stats = statistics(knowledge, union) if stats is None else stats
     g = bind_prefixes(Graph())
     add = g.add
     ds = DATASET

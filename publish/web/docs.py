@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
@@ -35,6 +36,7 @@ def _anchor(iri: URIRef) -> str:
     return str(iri).rpartition("#")[2] or str(iri).rpartition("/")[2]
 
 
+@lru_cache(maxsize=8)  # a pure function of a catalogue that never changes, and a language
 def ontology(cat: Catalogue, lang: str) -> dict[str, object]:
     """The ontology header, then its classes and properties, each with its anchor."""
     g = cat.ontology
@@ -84,6 +86,7 @@ def ontology(cat: Catalogue, lang: str) -> dict[str, object]:
     }
 
 
+@lru_cache(maxsize=8)
 def shapes(cat: Catalogue, lang: str) -> dict[str, object]:
     """Every node shape: what it targets, and each constraint said in words, with its message."""
     g = cat.shapes

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .config import ENGINES, Settings, from_environment, positive_limit
 from .errors import ThbkgError
-
-if TYPE_CHECKING:
-    from .formats import Format
+from .formats import by_name
 
 _existing = click.Path(path_type=Path, dir_okay=False)
 
@@ -191,13 +188,6 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
 _QUERY_OUTPUTS = ("table", "json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf")
 
 
-def _output_format(output: str) -> Format | None:
-    """The format a ``--format`` value names: json and xml are SPARQL results, the rest suffixes."""
-    from . import formats
-
-    return formats.by_name(output) if output in ("json", "xml") else formats.by_suffix(output)
-
-
 @main.command()
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option(
@@ -251,13 +241,13 @@ def query(
     if output == "table":
         chosen = "table"
     else:
-        fmt = _output_format(output)
+        fmt = by_name(output)
         if fmt not in prepared.offers:
             allowed = ", ".join(
-                o for o in _QUERY_OUTPUTS if o == "table" or _output_format(o) in prepared.offers
+                o for o in _QUERY_OUTPUTS if o == "table" or by_name(o) in prepared.offers
             )
             raise QueryError(
-                f"a {prepared.form} query cannot be written as {output}; use {allowed}"
+                f"the result of {prepared.form} cannot be written as {output}; use {allowed}"
             )
         chosen = fmt.name
     click.echo(service.run(prepared, chosen), nl=False)

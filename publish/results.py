@@ -112,4 +112,4 @@ def render(answer: Answer, output: str) -> bytes:
             return to_rdflib_result(answer).serialize(format=fmt.rdflib)
     elif fmt in formats.RDF_FORMATS or fmt in formats.DATASET_FORMATS:
         return answer.graph.serialize(format=fmt.rdflib, encoding="utf-8")
-    raise QueryError(f"a {answer.form} query's result cannot be written as {output}")
+    raise QueryError(f"the result of {answer.form} cannot be written as {output}")

@@ -76,8 +76,8 @@ def by_name(name: str, offers: tuple[Format, ...] = ALL_FORMATS) -> Format | Non
     Tried in order, each over ``offers`` in their order: the short name (``turtle``, ``csv``),
     the media type or an alias, the suffix (``ttl``), then the structured-syntax suffix of the
     media type (RFC 6839: ``json`` for ``application/ld+json``, ``xml`` for
-    ``application/rdf+xml``). So ``json`` is SPARQL JSON among every format, but JSON-LD among a
-    resource's offers.
+    ``application/rdf+xml``), then rdflib's plugin name (``json-ld``, which SPARQLWrapper sends).
+    So ``json`` is SPARQL JSON among every format, but JSON-LD among a resource's offers.
     """
     name = name.strip().lower()
     tests = (
@@ -85,6 +85,7 @@ def by_name(name: str, offers: tuple[Format, ...] = ALL_FORMATS) -> Format | Non
         lambda f: name == f.media_type or name in f.aliases,
         lambda f: name == f.suffix,
         lambda f: f.media_type.rpartition("+")[2] == name and "+" in f.media_type,
+        lambda f: name == f.rdflib,
     )
     for test in tests:
         found = next((f for f in offers if test(f)), None)

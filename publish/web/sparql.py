@@ -166,7 +166,7 @@ def endpoint() -> Response:
 def _choose(offers: tuple[formats.Format, ...], override: str | None) -> formats.Format:
     """``format=`` (a name, suffix or media type) overrides ``Accept`` when it names a format
     this query form can take; clients such as SPARQLWrapper also send names we do not use."""
-    wanted = _named_format(override) if override else None
+    wanted = formats.by_name(override) if override else None
     if wanted in offers:
         return wanted
     return _negotiate(offers)
@@ -182,13 +182,6 @@ def _negotiate(offers: tuple[formats.Format, ...]) -> formats.Format:
             + ", ".join(f.media_type for f in offers)
         )
     return chosen
-
-
-def _named_format(name: str) -> formats.Format | None:
-    found = formats.by_name(name) or formats.by_suffix(name)
-    if found is None:  # rdflib's names: json-ld, xml, nt ...
-        found = next((f for f in formats.ALL_FORMATS if f.rdflib == name.strip().lower()), None)
-    return found
 
 
 def _describe_or_edit() -> Response:

@@ -279,7 +279,9 @@ class SparqlService:
             OxigraphEngine.over(store) if isinstance(store, EmbeddedStore) else RemoteEngine(store)
         )
         service._slots = threading.BoundedSemaphore(max(2, 2 * (os.cpu_count() or 1)))
-        warm(q.text for q in load_queries(settings.queries))
+        # Warmed while the server starts listening: start-up waits for nothing the store has.
+        texts = [q.text for q in load_queries(settings.queries)]
+        threading.Thread(target=warm, args=(texts,), name="thbkg-warm", daemon=True).start()
         return service
 
     def prepare(

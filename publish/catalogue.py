@@ -8,6 +8,7 @@ rows, so no answer grows with the graph.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
@@ -18,6 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, RDFS, SKOS, XSD
 
 from .describe import DOWNLOAD_FORMATS, Statistics, describe_dataset, download_path
+from .errors import ThbkgError
 from .formats import JSONLD, Format
 from .jsonld import context, to_jsonld
 from .namespaces import (
@@ -193,6 +195,16 @@ class Catalogue:
         version_iri = self.ontology.value(ONTOLOGY, OWL.versionIRI)
         if path_of(version_iri):
             self.documents[path_of(version_iri)] = self.documents["ontology"]
+
+    def warm(self) -> None:
+        """Compute what the landing page shows (first page, themes, actors, years), so that
+        its first visitor does not wait for it; run in the background after start-up. A store
+        that fails here fails again, with its message, for the request that needs it."""
+        with contextlib.suppress(ThbkgError):
+            self.recommendations()
+            for lang in LANGUAGES:
+                self.actors_by_label(lang)
+            _ = self.theme_tree, self._years
 
     # ------------------------------------------------------------------ lookup
 

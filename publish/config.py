@@ -31,6 +31,10 @@ class Settings:
     max_rows: int = 10_000
     max_body: int = 100_000
     engine: str = "rdflib"  # SPARQL engine: "rdflib" or "oxigraph" (THBKG_ENGINE)
+    # Production server (waitress): open connections at most, and the seconds a client has to
+    # send a whole request (or that an idle connection stays open).
+    connection_limit: int = 1000
+    client_timeout: float = 20.0
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given fields replaced; ``None`` values are ignored."""
@@ -60,11 +64,14 @@ _ENV_CASTS = {
     "max_rows": _positive(int),
     "max_body": _positive(int),
     "engine": _engine,
+    "connection_limit": _positive(int),
+    "client_timeout": _positive(float),
 }
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
-    """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE."""
+    """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE,
+    THBKG_CONNECTION_LIMIT, THBKG_CLIENT_TIMEOUT."""
     environ = os.environ if environ is None else environ
     overrides: dict[str, object] = {}
     for f in fields(Settings):

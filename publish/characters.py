@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 _FORBIDDEN = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 _RAW = re.compile(f"[{_FORBIDDEN}]")
@@ -46,3 +47,15 @@ def forbidden_character(text: str) -> str | None:
         f"{line}:{column}: U+{code:04X} ({_name(code)}) cannot be published: XML (RDF/XML, "
         "SPARQL XML results) cannot carry it; remove it from the file"
     )
+
+
+def forbidden_in_terms(terms: Iterable[object]) -> str | None:
+    """What the first term holding a character XML cannot carry holds, for a query result
+    that would otherwise be written as ill-formed XML; ``None`` when every term is clean."""
+    for term in terms:
+        if term is None:
+            continue
+        found = _RAW.search(str(term)) or _RAW.search(str(getattr(term, "datatype", "") or ""))
+        if found:
+            return f"U+{ord(found.group()):04X} ({_name(ord(found.group()))})"
+    return None

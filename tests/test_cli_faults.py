@@ -83,6 +83,26 @@ def test_serve_refuses_data_with_a_nul(tmp_path: Path) -> None:
     assert "listening" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("query", "accept"),
+    [
+        ('SELECT ?x WHERE { BIND("a\\u0000b" AS ?x) }', "application/sparql-results+xml"),
+        ('CONSTRUCT { <urn:a> <urn:b> ?x } WHERE { BIND("\\u0001" AS ?x) }', "application/rdf+xml"),
+    ],
+)
+def test_a_query_result_xml_cannot_carry_is_a_406(client, query: str, accept: str) -> None:
+    response = client.get("/sparql", query_string={"query": query}, headers={"Accept": accept})
+    assert response.status_code == 406, response.get_data(as_text=True)
+    assert "(XML) cannot carry" in response.get_data(as_text=True)
+    json_or_turtle = client.get(
+        "/sparql",
+        query_string={"query": query, "format": "nt"}
+        if "CONSTRUCT" in query
+        else {"query": query, "format": "json"},
+    )
+    assert json_or_turtle.status_code == 200
+
+
 # ------------------------------------------------------------ I/O failures
 
 

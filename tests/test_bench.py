@@ -1,0 +1,77 @@
+"""Short versions of the load and attack scripts (seconds each): they run, print their figures,
+and find nothing the targets of issue 12 forbid."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from publish.config import ROOT
+
+pytestmark = pytest.mark.server
+
+# Attacks on the query machinery (issue 12 items 1, 2, 3, 5), which branch `query` fixes; strict:
+# once it is merged they pass, and this marker must go.
+AWAITING_QUERY = pytest.mark.xfail(
+    strict=True, reason="issue 12 items 1-3 and 5: the query machinery of branch `query`"
+)
+
+
+def bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, f"bench/{script}", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def _figures(output: str) -> None:
+    """What every run prints: a table with percentiles, totals, memory and the listener."""
+    assert re.search(r"p50 ms +p90 ms +p99 ms", output)
+    assert re.search(r"peak memory: server \d+ MiB, workers \d+ MiB", output)
+    assert "outbound connections seen by the listener on http://127.0.0.1:" in output
+
+
+def test_load_short() -> None:
+    result = bench("load.py", "--clients", "5", "--seconds", "3", "--workers", "4")
+    _figures(result.stdout)
+    for kind in ("page", "description", "download", "sparql"):
+        assert re.search(rf"^{kind} +\d+ +0 ", result.stdout, re.MULTILINE), result.stdout
+    assert "listener on" in result.stdout and result.stdout.rstrip().endswith(": 0")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_attacks_on_the_server_short() -> None:
+    """Updates, NUL bytes, oversized bodies, slowloris and every SERVICE / FROM variant on the
+    default engine: all refused or harmless, no outbound connection, pages within 1 s."""
+    result = bench(
+        "attack.py",
+        "--quick",
+        "--only",
+        "service,updates,nul,body,slowloris",
+        "--query-timeout",
+        "2",
+    )
+    _figures(result.stdout)
+    assert "failures: 0" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 0
+
+
+@AWAITING_QUERY
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--only", "service", "--engine", "oxigraph"),
+        ("--only", "parser"),
+        ("--only", "pathological,memory", "--page-budget", "2"),
+    ],
+)
+def test_attacks_on_the_query_machinery_short(args: tuple[str, ...]) -> None:
+    result = bench("attack.py", "--quick", "--query-timeout", "2", *args)
+    _figures(result.stdout)
+    assert "failures: 0" in result.stdout and result.returncode == 0, result.stdout

@@ -197,9 +197,10 @@ class Server:
         self.memory.start()
 
     def stop(self) -> str:
-        figures = self.memory.stop()
-        stop_server(self.process)
-        return figures
+        try:
+            return self.memory.stop()
+        finally:
+            stop_server(self.process)
 
 
 def common_arguments(parser) -> None:

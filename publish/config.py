@@ -31,10 +31,33 @@ class Settings:
     max_rows: int = 10_000
     max_body: int = 100_000
     engine: str = "rdflib"  # SPARQL engine: "rdflib" or "oxigraph" (THBKG_ENGINE)
+    # Files of the graphs issue 10 adds (graph/annotations, graph/links); none by default.
+    annotations: tuple[Path, ...] = ()
+    links: tuple[Path, ...] = ()
+    # Where `thbkg serve` without --store keeps the store it builds from the shipped data.
+    cache: Path | None = None  # THBKG_CACHE; else $XDG_CACHE_HOME/thbkg or ~/.cache/thbkg
+    endpoint_timeout: float = 10.0  # seconds a --sparql-endpoint may take to answer
     # Production server (waitress): open connections at most, and the seconds a client has to
     # send a whole request (or that an idle connection stays open).
     connection_limit: int = 1000
     client_timeout: float = 20.0
+
+    def cache_dir(self) -> Path:
+        """The directory of the cached default store (read when needed, not at import)."""
+        if self.cache is not None:
+            return self.cache
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "thbkg"
+
+    def graph_sources(self) -> dict[str, tuple[Path, ...]]:
+        """Each named graph (``graph/NAME``) and the files it is built from, in build order:
+        the one list that build, the store cache and serve read."""
+        return {
+            "data": self.data,
+            "ontology": (self.ontology,),
+            "inferred": self.inferred,
+            "annotations": self.annotations,
+            "links": self.links,
+        }
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given fields replaced; ``None`` values are ignored."""
@@ -64,6 +87,8 @@ _ENV_CASTS = {
     "max_rows": _positive(int),
     "max_body": _positive(int),
     "engine": _engine,
+    "endpoint_timeout": _positive(float),
+    "cache": Path,
     "connection_limit": _positive(int),
     "client_timeout": _positive(float),
 }
@@ -71,7 +96,7 @@ _ENV_CASTS = {
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
     """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE,
-    THBKG_CONNECTION_LIMIT, THBKG_CLIENT_TIMEOUT."""
+    THBKG_ENDPOINT_TIMEOUT, THBKG_CACHE, THBKG_CONNECTION_LIMIT, THBKG_CLIENT_TIMEOUT."""
     environ = os.environ if environ is None else environ
     overrides: dict[str, object] = {}
     for f in fields(Settings):

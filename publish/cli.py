@@ -12,7 +12,7 @@ from . import __version__
 from .config import ENGINES, Settings, from_environment, positive_limit
 from .errors import OutputError, ThbkgError
 from .formats import by_name
-from .lifecycle import exit_on_sigterm
+from .lifecycle import exit_code_after_signal, exit_on_sigterm
 
 _existing = click.Path(path_type=Path, dir_okay=False)
 
@@ -264,6 +264,7 @@ def serve(
     click.echo(f"thbkg: listening on http://{shown}:{port}/ ({mode})", err=True)
     if production:
         serve_production(app, sock, workers, settings)
+        sys.exit(exit_code_after_signal())  # waitress returns when SIGTERM stops it
     else:
         serve_development(app, sock)
 

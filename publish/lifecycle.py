@@ -12,10 +12,18 @@ from types import FrameType
 #: The exit code after SIGTERM, as a shell reports a process the signal ended (128 + 15).
 TERMINATED = 128 + signal.SIGTERM
 _PR_SET_PDEATHSIG = 1
+_received: list[int] = []
 
 
 def _exit(signum: int, frame: FrameType | None) -> None:
+    _received.append(signum)
     sys.exit(128 + signum)
+
+
+def exit_code_after_signal() -> int:
+    """128 + the signal that stopped us, for code that swallowed the SystemExit (waitress
+    does, and then returns normally); 0 when no signal came."""
+    return 128 + _received[-1] if _received else 0
 
 
 def exit_on_sigterm() -> None:

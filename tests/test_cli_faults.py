@@ -313,9 +313,10 @@ def test_a_port_in_use_exits_2_without_saying_listening(mode: list[str]) -> None
     assert "listening" not in result.stderr
 
 
-def test_listening_is_said_once_the_port_accepts() -> None:
+@pytest.mark.parametrize("mode", [[], ["--production"]])
+def test_listening_is_said_once_the_port_accepts_and_sigterm_exits_143(mode: list[str]) -> None:
     port = free_port()
-    process = _start("serve", "--port", str(port))
+    process = _start("serve", *mode, "--port", str(port))
     try:
         line = process.stderr.readline()
         assert line.startswith(f"thbkg: listening on http://127.0.0.1:{port}/"), line

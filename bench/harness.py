@@ -92,10 +92,9 @@ class Tally:
                 + " ".join(f"{k}×{n}" for k, n in sorted(self.statuses[kind].items(), key=str))
             )
         for kind, failures in self.failures.items():
-            for failure in failures[:3]:
-                rows.append(f"  ! {kind}: {failure}")
-            if len(failures) > 3:
-                rows.append(f"  ! {kind}: … and {len(failures) - 3} more")
+            if failures:
+                more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+                rows.append(f"  ! {kind}: {failures[0]}{more}")
         return "\n".join(rows)
 
 

@@ -100,7 +100,7 @@ MANIFEST = _manifest()
 TESTS = _tests()
 
 
-@pytest.fixture(scope="module", params=["rdflib", "oxigraph"])
+@pytest.fixture(scope="module", params=["oxigraph"])
 def w3c_client(request: pytest.FixtureRequest):
     """An app over the suite's data: each data file as the named graph its label names."""
     dataset = Dataset(default_union=True)

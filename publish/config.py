@@ -37,6 +37,33 @@ class Settings:
     query_workers: int = 2  # query worker processes
     query_queue: int = 16  # queries running or waiting at once; more get 503 + Retry-After
     queries_per_client: int = 4  # of those, per client address; more get 429 + Retry-After
+    # Files of the graphs issue 10 adds (graph/annotations, graph/links); none by default.
+    annotations: tuple[Path, ...] = ()
+    links: tuple[Path, ...] = ()
+    # Where `thbkg serve` without --store keeps the store it builds from the shipped data.
+    cache: Path | None = None  # THBKG_CACHE; else $XDG_CACHE_HOME/thbkg or ~/.cache/thbkg
+    endpoint_timeout: float = 10.0  # seconds a --sparql-endpoint may take to answer
+    # Production server (waitress): open connections at most, and the seconds a client has to
+    # send a whole request (or that an idle connection stays open).
+    connection_limit: int = 1000
+    client_timeout: float = 20.0
+
+    def cache_dir(self) -> Path:
+        """The directory of the cached default store (read when needed, not at import)."""
+        if self.cache is not None:
+            return self.cache
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "thbkg"
+
+    def graph_sources(self) -> dict[str, tuple[Path, ...]]:
+        """Each named graph (``graph/NAME``) and the files it is built from, in build order:
+        the one list that build, the store cache and serve read."""
+        return {
+            "data": self.data,
+            "ontology": (self.ontology,),
+            "inferred": self.inferred,
+            "annotations": self.annotations,
+            "links": self.links,
+        }
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given fields replaced; ``None`` values are ignored."""
@@ -82,12 +109,17 @@ _ENV_CASTS = {
     "query_workers": _positive(int),
     "query_queue": _positive(int),
     "queries_per_client": _positive(int),
+    "endpoint_timeout": _positive(float),
+    "cache": Path,
+    "connection_limit": _positive(int),
+    "client_timeout": _positive(float),
 }
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
     """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE,
-    THBKG_QUERY_MEMORY, THBKG_QUERY_WORKERS, THBKG_QUERY_QUEUE, THBKG_QUERIES_PER_CLIENT."""
+    THBKG_QUERY_MEMORY, THBKG_QUERY_WORKERS, THBKG_QUERY_QUEUE, THBKG_QUERIES_PER_CLIENT,
+    THBKG_ENDPOINT_TIMEOUT, THBKG_CACHE, THBKG_CONNECTION_LIMIT, THBKG_CLIENT_TIMEOUT."""
     environ = os.environ if environ is None else environ
     overrides: dict[str, object] = {}
     for f in fields(Settings):

@@ -39,6 +39,13 @@ class ValidationFailed(ThbkgError):
         self.report = report
 
 
+class OutputError(ThbkgError):
+    """An output cannot be written: not a regular file, permission denied, disk full."""
+
+    exit_code = 4
+    http_status = 500
+
+
 class Inconsistent(ThbkgError):
     """The reasoner found the ontology and data inconsistent."""
 
@@ -112,6 +119,27 @@ class UnsupportedMediaType(ThbkgError):
 
 class ReasonerUnavailable(ThbkgError):
     """The reasoner cannot run: no Java runtime, or HermiT itself failed."""
+
+    exit_code = 2
+    http_status = 500
+
+
+class StoreUnavailable(ThbkgError):
+    """The SPARQL endpoint behind the site is down or answered with an error."""
+
+    exit_code = 2
+    http_status = 502
+
+
+class StoreTimeout(ThbkgError):
+    """The SPARQL endpoint behind the site did not answer in time."""
+
+    exit_code = 3
+    http_status = 504
+
+
+class StoreRefused(ThbkgError):
+    """A built store that must not be served: no manifest, not validated, other shapes."""
 
     exit_code = 2
     http_status = 500

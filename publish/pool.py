@@ -20,7 +20,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -56,19 +56,22 @@ def _context() -> multiprocessing.context.ForkServerContext:
     return context
 
 
-def _serve(conn: Connection, store: str, settings: Settings) -> None:
-    """A worker's life: confine, open the store, warm the parser, then answer until EOF."""
+def _serve(conn: Connection, store: str | None, settings: Settings, known: frozenset[str]) -> None:
+    """A worker's life: confine, open the store (none when an external endpoint answers),
+    warm the parser, then answer until EOF."""
     ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # die with the fork server
     # Library deprecations must not fail a query, even under ``-W error``.
     warnings.simplefilter("ignore", DeprecationWarning)
     try:
         import pyoxigraph as ox
+        from rdflib import URIRef
 
         from .sparql import QueryCore, warm
 
         layers = confine_network()
         limit_memory(settings.query_memory)
-        core = QueryCore(ox.Store.read_only(store), settings)
+        opened = ox.Store.read_only(store) if store is not None else None
+        core = QueryCore(opened, settings, frozenset(URIRef(iri) for iri in known))
         warm()
     except ThbkgError as exc:
         conn.send(("failed", exc))
@@ -109,10 +112,14 @@ class _Worker:
 
 
 class WorkerPool:
-    """``size`` query workers over the store at ``store``; ``call`` runs one command in one."""
+    """``size`` query workers over the store at ``store`` (or none, ``known`` naming the graphs
+    of an external endpoint); ``call`` runs one command in one."""
 
-    def __init__(self, store: Path, settings: Settings, size: int) -> None:
-        self.store = str(store)
+    def __init__(
+        self, store: Path | None, settings: Settings, size: int, known: Iterable[str] = ()
+    ) -> None:
+        self.store = None if store is None else str(store)
+        self.known = frozenset(str(iri) for iri in known)
         self.settings = settings
         self.layers: list[str] = []
         self._context = _context()
@@ -132,7 +139,7 @@ class WorkerPool:
     def _start(self) -> _Worker:
         mine, theirs = self._context.Pipe()
         process = self._context.Process(
-            target=_serve, args=(theirs, self.store, self.settings), daemon=True
+            target=_serve, args=(theirs, self.store, self.settings, self.known), daemon=True
         )
         process.start()
         theirs.close()

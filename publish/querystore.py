@@ -27,10 +27,21 @@ def build_query_store(dataset: Dataset, directory: Path) -> Path:
 class TemporaryQueryStore:
     """A query store in a temporary directory, removed when this object goes."""
 
-    def __init__(self, dataset: Dataset) -> None:
+    def __init__(self, dataset: Dataset | None = None) -> None:
         self.path = Path(tempfile.mkdtemp(prefix="thbkg-store-"))
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
-        build_query_store(dataset, self.path / "oxigraph")
+        if dataset is not None:
+            build_query_store(dataset, self.path / "oxigraph")
+
+    @classmethod
+    def of(cls, memory: ox.Store) -> TemporaryQueryStore:
+        """A copy of a store in memory (tests' own data), which workers cannot share."""
+        copy = cls()
+        store = ox.Store(str(copy.store))
+        store.bulk_extend(memory.quads_for_pattern(None, None, None, None))
+        store.flush()
+        del store
+        return copy
 
     @property
     def store(self) -> Path:

@@ -31,6 +31,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 from pyparsing import ParseBaseException
@@ -42,12 +43,17 @@ from rdflib.plugins.sparql.sparql import Query
 
 from . import formats
 from .config import Settings
-from .engines import Engine, Selection, form_of, make_engine
-from .errors import NotAcceptable, QueryError, ThbkgError, TooLarge
+from .engines import Engine, RemoteEngine, Selection, form_of, make_engine
+from .errors import NotAcceptable, QueryError, QueryTimeout, ThbkgError, TooLarge
 from .formats import Format
 from .namespaces import BASE, PREFIXES
 from .pool import Admission, WorkerPool
+from .querystore import TemporaryQueryStore
 from .results import TABLE, render
+from .store import EmbeddedStore, RemoteStore
+
+if TYPE_CHECKING:
+    from .build import Site
 
 
 @dataclass
@@ -272,16 +278,22 @@ class Request:
 class QueryCore:
     """What a query worker does with a query: prepare, choose the format, evaluate, render.
 
-    Runs in the worker (``publish.pool``), so one deadline covers parsing too.
+    Runs in the worker (``publish.pool``), so one deadline covers parsing too. Without a store
+    (an external endpoint answers), it prepares only: ``guarded`` hands back what to forward.
     """
 
-    def __init__(self, store: ox.Store, settings: Settings) -> None:
+    def __init__(
+        self, store: ox.Store | None, settings: Settings, known: frozenset[URIRef] = frozenset()
+    ) -> None:
         self.settings = settings
         self.store = store
-        self.engine: Engine = make_engine(settings.engine, store)
-        self.known = frozenset(
-            URIRef(g.value) for g in store.named_graphs() if isinstance(g, ox.NamedNode)
-        )
+        self.engine: Engine | None = None
+        self.known = known
+        if store is not None:
+            self.engine = make_engine(settings.engine, store)
+            self.known = frozenset(
+                URIRef(g.value) for g in store.named_graphs() if isinstance(g, ox.NamedNode)
+            )
 
     def prepare(
         self, text: str, default_graphs: tuple[str, ...] = (), named_graphs: tuple[str, ...] = ()
@@ -307,6 +319,12 @@ class QueryCore:
             prepared.query, prepared.text, prepared.selection, self.settings.max_rows
         )
         return output, render(answer, output)
+
+    def guarded(self, request: Request) -> tuple[str, str, Selection | None, str]:
+        """For an external endpoint: the canonical text the guard accepted, its form, the
+        dataset and the output, all the web tier needs to forward the query."""
+        prepared = self.prepare(request.text, request.default_graphs, request.named_graphs)
+        return prepared.text, prepared.form, prepared.selection, choose_output(prepared, request)
 
     def statistics(self) -> dict[str, int]:
         """Triples per named graph, and in the union default graph ("" key)."""
@@ -354,17 +372,49 @@ class SparqlService:
     the store, a bounded queue, and one deadline per query.
 
     The calling thread only waits: parsing, the guard, evaluation and rendering all happen in
-    a worker, which is killed (and replaced) when the deadline passes.
+    a worker, which is killed (and replaced) when the deadline passes. With an external
+    endpoint (``remote``), the workers parse and guard without a store, and the guarded text
+    is forwarded with what is left of the deadline.
     """
 
-    def __init__(self, store: Path, settings: Settings, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        store: Path | None,
+        settings: Settings,
+        workers: int | None = None,
+        *,
+        remote: RemoteStore | None = None,
+        known: frozenset[URIRef] = frozenset(),
+        counts: dict[str, int] | None = None,
+    ) -> None:
         self.settings = settings
-        self.engine = settings.engine
+        self.remote = RemoteEngine(remote) if remote is not None else None
+        self.engine = self.remote.name if self.remote else settings.engine
         retry = max(1, math.ceil(settings.query_timeout / 2))
         self.admission = Admission(settings.query_queue, settings.queries_per_client, retry)
-        self.pool = WorkerPool(store, settings, workers or settings.query_workers)
+        self.pool = WorkerPool(store, settings, workers or settings.query_workers, known)
         weakref.finalize(self, self.pool.close)  # an app that goes takes its workers along
-        self._statistics: dict[str, int] | None = None
+        self._statistics = counts
+
+    @classmethod
+    def over_site(cls, site: Site, settings: Settings) -> SparqlService:
+        """The service over a site's store (opened again, read-only, by each worker; a store in
+        memory is first written to a temporary directory) or its external endpoint. The graph
+        sizes come from the site's figures."""
+        counts = {str(iri): n for iri, n in site.stats.graphs.items()}
+        counts[""] = site.stats.triples
+        store = site.store
+        if isinstance(store, EmbeddedStore):
+            location = store.location
+            if location is None:
+                copy = TemporaryQueryStore.of(store.store)
+                location = copy.store
+            service = cls(location, settings, counts=counts)
+            if store.location is None:
+                service._copy = copy  # removed with the service
+            return service
+        known = frozenset(URIRef(str(iri)) for iri in site.stats.graphs)
+        return cls(None, settings, remote=store, known=known, counts=counts)
 
     def answer(
         self,
@@ -387,7 +437,17 @@ class SparqlService:
             text, tuple(default_graphs), tuple(named_graphs), accept, format_override, outputs
         )
         with self.admission.admit(client):
-            return self.pool.call("answer", (request,), deadline)
+            if self.remote is None:
+                return self.pool.call("answer", (request,), deadline)
+            text, form, selection, output = self.pool.call("guarded", (request,), deadline)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise QueryTimeout(
+                    f"the query ran longer than {self.settings.query_timeout:g} s, the "
+                    "configured limit, before it could be sent to the SPARQL endpoint"
+                )
+            answer = self.remote.forward(form, text, selection, self.settings.max_rows, left)
+            return output, render(answer, output)
 
     def query(self, text: str, output: str) -> bytes:
         """The result as ``output`` (a format name or "table"): a QueryError when the query

@@ -161,13 +161,13 @@ def test_admission_bounds_the_queue_and_each_client() -> None:
         pass  # every place was given back
 
 
-def test_a_full_queue_and_a_greedy_client_over_http(knowledge: KnowledgeGraph) -> None:
+def test_a_full_queue_and_a_greedy_client_over_http(site) -> None:
     """503 with Retry-After when the queue is full, 429 with Retry-After for a client over its
     share; both at once, without waiting for the running queries."""
     settings = Settings().with_overrides(
         query_timeout=3.0, query_queue=3, queries_per_client=2, query_workers=1
     )
-    app = create_app(settings, knowledge)
+    app = create_app(settings, site)
     app.config["TESTING"] = True
 
     def send(address: str) -> tuple[int, str | None, float]:

@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from .. import formats
+from ..build import Site
 from ..config import Settings
 from ..errors import (
     NotAcceptable,
@@ -27,10 +28,8 @@ from ..errors import (
     TooLarge,
     UnsupportedMediaType,
 )
-from ..graph import KnowledgeGraph
 from ..namespaces import ENTAILMENT, SD, W3C_FORMATS, bind_prefixes, sparql_prologue
 from ..queries import load_queries
-from ..querystore import TemporaryQueryStore
 from ..sparql import SparqlService
 
 #: The W3C format IRI (``http://www.w3.org/ns/formats/``) of each result format we write.
@@ -49,13 +48,11 @@ _READ_ONLY = "this endpoint is read-only: SPARQL Update operations are refused"
 bp = Blueprint("sparql", __name__)
 
 
-def init_app(app: Flask, settings: Settings, knowledge: KnowledgeGraph) -> None:
-    """Start the query workers over the store and read the stored queries, once, at start-up;
-    register ``/sparql``."""
-    store = TemporaryQueryStore(knowledge.dataset)
-    service = SparqlService(store.store, settings)
+def init_app(app: Flask, settings: Settings, site: Site) -> None:
+    """Start the query workers over the site's store (or its endpoint) and read the stored
+    queries, once, at start-up; register ``/sparql``."""
+    service = SparqlService.over_site(site, settings)
     atexit.register(service.close)
-    app.extensions["thbkg.query_store"] = store
     app.extensions["thbkg.sparql"] = service
     app.extensions["thbkg.queries"] = load_queries(settings.queries)
     app.register_blueprint(bp)

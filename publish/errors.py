@@ -85,17 +85,6 @@ class Overloaded(QueryStopped):
         self.http_status = http_status
 
 
-class EndpointError(ThbkgError):
-    """The external SPARQL endpoint is down (502) or did not answer in time (504)."""
-
-    exit_code = 3
-    http_status = 502
-
-    def __init__(self, message: str, http_status: int = 502) -> None:
-        super().__init__(message)
-        self.http_status = http_status
-
-
 class TooLarge(ThbkgError):
     """A request body or a result beyond the configured limits."""
 

@@ -13,6 +13,7 @@ from publish.config import ROOT
 
 pytestmark = pytest.mark.server
 
+
 def bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, f"bench/{script}", *args],

@@ -206,7 +206,7 @@ def common_arguments(parser) -> None:
     """The server options both scripts take."""
     parser.add_argument("--dev", action="store_true", help="Flask's server, not waitress")
     parser.add_argument("--workers", type=int, default=8, help="waitress threads (default 8)")
-    parser.add_argument("--engine", choices=("rdflib", "oxigraph"), default="rdflib")
+    parser.add_argument("--engine", choices=("oxigraph",), default="oxigraph")
     parser.add_argument(
         "--query-timeout", type=float, default=10.0, help="THBKG_QUERY_TIMEOUT of the server"
     )

@@ -9,9 +9,8 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import ENGINES, Settings, from_environment, positive_limit
+from .config import Settings, from_environment, positive_limit
 from .errors import OutputError, ThbkgError
-from .formats import by_name
 from .lifecycle import exit_code_after_signal, exit_on_sigterm
 
 _existing = click.Path(path_type=Path, dir_okay=False)
@@ -259,11 +258,17 @@ def serve(
     except OSError as exc:
         click.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
         sys.exit(2)
-    mode = f"waitress, {workers} threads" if production else "development server"
+    mode = (
+        f"waitress, {workers} threads and {settings.query_queue} for queries"
+        if production
+        else "development server"
+    )
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
     click.echo(f"thbkg: listening on http://{shown}:{port}/ ({mode})", err=True)
     if production:
-        serve_production(app, sock, workers, settings)
+        # Queries wait in threads of their own: pages keep ``workers`` threads whatever the
+        # queries do (the query queue admits at most ``query_queue`` at once).
+        serve_production(app, sock, workers + settings.query_queue, settings)
         sys.exit(exit_code_after_signal())  # waitress returns when SIGTERM stops it
     else:
         serve_development(app, sock)
@@ -291,12 +296,11 @@ _QUERY_OUTPUTS = ("table", "json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "
     help="table (CONSTRUCT/DESCRIBE: Turtle); SELECT/ASK: json, xml, csv, tsv; "
     "CONSTRUCT/DESCRIBE: ttl, jsonld, nt, rdf.",
 )
-@click.option("--engine", type=click.Choice(ENGINES), help="SPARQL engine.")
 @click.option(
     "--timeout",
     type=float,
     callback=_positive,
-    help="Time limit in seconds (THBKG_QUERY_TIMEOUT).",
+    help="Time limit in seconds for the whole query, parsing included (THBKG_QUERY_TIMEOUT).",
 )
 @click.option("--max-rows", type=int, callback=_positive, help="Row limit (THBKG_MAX_ROWS).")
 @click.pass_obj
@@ -304,42 +308,34 @@ def query(
     settings: Settings,
     file: click.utils.LazyFile,
     output: str,
-    engine: str | None,
     timeout: float | None,
     max_rows: int | None,
 ) -> None:
     """Run the SPARQL query in FILE (- for standard input) on the local graph.
 
-    The same core as the /sparql endpoint: read-only, no SERVICE, FROM only our graphs, the
-    same time and row limits. Exit code 1 for a refused or malformed query (the message gives
-    line and column), 3 when the time limit stops it.
+    The same core as the /sparql endpoint: read-only, no SERVICE, FROM only our graphs, a
+    sandboxed query worker, the same time, memory and row limits. Exit code 1 for a refused or
+    malformed query (the message gives line and column), 3 when a limit stops it.
     """
     from .errors import QueryError
     from .graph import KnowledgeGraph
+    from .querystore import TemporaryQueryStore
     from .sparql import SparqlService
 
-    settings = settings.with_overrides(engine=engine, query_timeout=timeout, max_rows=max_rows)
+    settings = settings.with_overrides(query_timeout=timeout, max_rows=max_rows)
     name = getattr(file, "name", "-")
     try:
         text = file.read()
     except UnicodeDecodeError as exc:
         raise QueryError(f"{name}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     knowledge = KnowledgeGraph.load(settings, validate=False)
-    service = SparqlService(knowledge.dataset, settings)
+    store = TemporaryQueryStore(knowledge.dataset)
+    service = SparqlService(store.store, settings, workers=1)
     try:
-        prepared = service.prepare(text)
+        _, body = service.answer(text, format_override=output, outputs=_QUERY_OUTPUTS)
     except QueryError as exc:
         raise QueryError(f"{name}: {exc.message}") from None
-    if output == "table":
-        chosen = "table"
-    else:
-        fmt = by_name(output)
-        if fmt not in prepared.offers:
-            allowed = ", ".join(
-                o for o in _QUERY_OUTPUTS if o == "table" or by_name(o) in prepared.offers
-            )
-            raise QueryError(
-                f"the result of {prepared.form} cannot be written as {output}; use {allowed}"
-            )
-        chosen = fmt.name
-    click.echo(service.run(prepared, chosen), nl=False)
+    finally:
+        service.close()
+        store.remove()
+    click.echo(body, nl=False)

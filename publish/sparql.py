@@ -39,11 +39,13 @@ from rdflib.term import Identifier
 
 from . import formats
 from .config import Settings
-from .engines import Engine, Selection, form_of, make_engine
+from .describe import Statistics
+from .engines import Engine, OxigraphEngine, RemoteEngine, Selection, form_of, make_engine
 from .errors import QueryError, QueryTimeout, ThbkgError, TooLarge
 from .formats import Format
 from .namespaces import BASE, PREFIXES
 from .results import render
+from .store import EmbeddedStore, Store
 
 
 @dataclass
@@ -241,6 +243,21 @@ class SparqlService:
         self.union_size = sum(1 for _ in dataset.triples((None, None, None)))
         self.engine: Engine = make_engine(engine or settings.engine, dataset)
         self._slots = threading.BoundedSemaphore(max(2, 2 * (os.cpu_count() or 1)))
+
+    @classmethod
+    def over_store(cls, store: Store, stats: Statistics, settings: Settings) -> SparqlService:
+        """The service over a built store (Oxigraph, read-only) or an external endpoint; the
+        graph sizes come from the build's figures, nothing is copied."""
+        service = cls.__new__(cls)
+        service.settings = settings
+        service.known = frozenset(stats.graphs)
+        service.sizes = dict(stats.graphs)
+        service.union_size = stats.triples
+        service.engine = (
+            OxigraphEngine.over(store) if isinstance(store, EmbeddedStore) else RemoteEngine(store)
+        )
+        service._slots = threading.BoundedSemaphore(max(2, 2 * (os.cpu_count() or 1)))
+        return service
 
     def prepare(
         self, text: str, default_graphs: tuple[str, ...] = (), named_graphs: tuple[str, ...] = ()

@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -156,13 +157,24 @@ def prepare(size: int, workdir: Path, seed: int) -> tuple[Path, Path, Path, str]
             for path, name in sources:
                 graph = ox.NamedNode(str(graph_iri(name)))
                 triples = ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
-                ox.serialize((ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples),
-                             out, ox.RdfFormat.N_QUADS)
+                ox.serialize(
+                    (ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples),
+                    out,
+                    ox.RdfFormat.N_QUADS,
+                )
         partial.rename(quads)
     qualified = ox.NamedNode(str(THB.qualifiedAddressing))
-    rec = next(t.subject.value for t in ox.parse(path=str(data), format=ox.RdfFormat.TURTLE)
-               if t.predicate == qualified)
+    rec = next(
+        t.subject.value
+        for t in ox.parse(path=str(data), format=ox.RdfFormat.TURTLE)
+        if t.predicate == qualified
+    )
     return data, inferred, quads, rec
+
+
+def loadavg() -> str:
+    """The machine's load (1, 5, 15 minutes): figures mean little when it exceeds the cores."""
+    return " ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
 
 
 def count_lines(path: Path) -> int:
@@ -176,8 +188,11 @@ def count_lines(path: Path) -> int:
 def thbkg_has_store() -> bool:
     """Whether this checkout's thbkg has `build` and `serve --store` (branch store)."""
     probe = subprocess.run(
-        [sys.executable, "-m", "publish", "serve", "--help"], cwd=ROOT, capture_output=True,
-        text=True, check=False,
+        [sys.executable, "-m", "publish", "serve", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     return probe.returncode == 0 and "--store" in probe.stdout
 
@@ -185,8 +200,12 @@ def thbkg_has_store() -> bool:
 def timed_run(command: list[str], what: str, timeout: float) -> float:
     """Seconds a command took; an error with its output if it fails."""
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          check=False)
+    try:
+        done = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(f"{what} took over {timeout:.0f} s") from None
     if done.returncode != 0:
         raise RuntimeError(f"{what} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
     return time.perf_counter() - start
@@ -205,8 +224,15 @@ def start_oxigraph_memory(quads: Path, timeout: float) -> System:
     began = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     with quads.open("rb") as body:
-        connection.request("POST", "/store", body=body, headers={
-            "Content-Type": "application/n-quads", "Content-Length": str(quads.stat().st_size)})
+        connection.request(
+            "POST",
+            "/store",
+            body=body,
+            headers={
+                "Content-Type": "application/n-quads",
+                "Content-Length": str(quads.stat().st_size),
+            },
+        )
         response = connection.getresponse()
         detail = response.read()
     connection.close()
@@ -220,10 +246,20 @@ def start_oxigraph_memory(quads: Path, timeout: float) -> System:
 def start_oxigraph_disk(quads: Path, location: Path, timeout: float) -> System:
     system, port = System(OX_DISK, "disk"), servers.free_port()
     shutil.rmtree(location, ignore_errors=True)
-    system.build = timed_run(["oxigraph", "load", "--location", str(location), "--file",
-                              str(quads)], "oxigraph load", timeout)
-    command = ["oxigraph", "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}",
-               "--union-default-graph"]
+    system.build = timed_run(
+        ["oxigraph", "load", "--location", str(location), "--file", str(quads)],
+        "oxigraph load",
+        timeout,
+    )
+    command = [
+        "oxigraph",
+        "serve",
+        "--location",
+        str(location),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--union-default-graph",
+    ]
     start(system, command, port, "/query", timeout)
     return system
 
@@ -231,10 +267,34 @@ def start_oxigraph_disk(quads: Path, location: Path, timeout: float) -> System:
 def start_thbkg_store(data: Path, inferred: Path, store: Path, timeout: float) -> System:
     system, port = System(THBKG_STORE, "disk"), servers.free_port()
     shutil.rmtree(store, ignore_errors=True)
-    system.build = timed_run([sys.executable, "-m", "publish", "build", str(data), "--inferred",
-                              str(inferred), "-o", str(store)], "thbkg build", timeout)
-    command = [sys.executable, "-m", "publish", "serve", "--store", str(store), "--production",
-               "--host", "127.0.0.1", "--port", str(port)]
+    system.build = timed_run(
+        [
+            sys.executable,
+            "-m",
+            "publish",
+            "build",
+            str(data),
+            "--inferred",
+            str(inferred),
+            "-o",
+            str(store),
+        ],
+        "thbkg build",
+        timeout,
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "publish",
+        "serve",
+        "--store",
+        str(store),
+        "--production",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     start(system, command, port, "/sparql", timeout)
     return system
 
@@ -242,8 +302,19 @@ def start_thbkg_store(data: Path, inferred: Path, store: Path, timeout: float) -
 def start_thbkg_remote(endpoint: System, timeout: float) -> System:
     system, port = System(THBKG_REMOTE, "disk"), servers.free_port()
     url = f"{endpoint.server.base}{endpoint.server.query_path}"
-    command = [sys.executable, "-m", "publish", "serve", "--sparql-endpoint", url, "--production",
-               "--host", "127.0.0.1", "--port", str(port)]
+    command = [
+        sys.executable,
+        "-m",
+        "publish",
+        "serve",
+        "--sparql-endpoint",
+        url,
+        "--production",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     start(system, command, port, "/sparql", timeout)
     return system
 
@@ -288,27 +359,40 @@ def ask_once(client: Client, system: System, name: str, rec: str) -> bytes:
     return body
 
 
-def measure_interleaved(systems: list[System], rec: str, runs: int, warmup: int,
-                        timeout: float, rounds: int = 5) -> None:
+def measure_interleaved(
+    systems: list[System], rec: str, runs: int, warmup: int, timeout: float, rounds: int = 5
+) -> None:
     """Every query on every system, in ``rounds`` turns of consecutive runs (a server kept
     busy, as a client with several queries keeps it), so that a burst of load from elsewhere on
     the machine falls on all of them alike."""
     clients = {s.name: Client(s.server.port, timeout) for s in systems}
+    failed: set[tuple[str, str]] = set()  # (system, query) that did not answer: not run again
     for system in systems:
         for name in QUERIES:
-            body = ask_once(clients[system.name], system, name, rec)
-            system.answers[name] = fingerprint(name, body)
-            for _ in range(warmup - 1):
-                ask_once(clients[system.name], system, name, rec)
             system.queries[name] = []
+            try:
+                body = ask_once(clients[system.name], system, name, rec)
+                system.answers[name] = fingerprint(name, body)
+                for _ in range(warmup - 1):
+                    ask_once(clients[system.name], system, name, rec)
+            except (RuntimeError, OSError) as exc:
+                failed.add((system.name, name))
+                system.notes.append(f"{name}: {str(exc).splitlines()[0][:200]}")
     rounds = max(1, min(rounds, runs))
     for turn in range(rounds):
         share = runs // rounds + (1 if turn < runs % rounds else 0)
         for name in QUERIES:
             for system in systems:
+                if (system.name, name) in failed:
+                    continue
                 client = clients[system.name]
-                system.queries[name] += sample_seconds(
-                    lambda c=client, s=system, n=name: ask_once(c, s, n, rec), share)
+                try:
+                    system.queries[name] += sample_seconds(
+                        lambda c=client, s=system, n=name: ask_once(c, s, n, rec), share
+                    )
+                except (RuntimeError, OSError) as exc:
+                    failed.add((system.name, name))
+                    system.notes.append(f"{name}: {str(exc).splitlines()[0][:200]}")
 
 
 def measure_alone(system: System, rec: str, runs: int, budget: float, timeout: float) -> None:
@@ -324,11 +408,13 @@ def measure_alone(system: System, rec: str, runs: int, budget: float, timeout: f
             system.queries[name] = [first]
             if first < budget:
                 system.queries[name] += sample_seconds(
-                    lambda n=name: ask_once(client, system, n, rec), runs - 1,
-                    budget=budget - first)
+                    lambda n=name: ask_once(client, system, n, rec), runs - 1, budget=budget - first
+                )
         except TimeoutError:
             system.notes.append(f"{name} took over {timeout:.0f} s; its later queries not run")
             return
+        except (RuntimeError, OSError) as exc:
+            system.notes.append(f"{name}: {str(exc).splitlines()[0][:200]}")
 
 
 def in_process_ask(store: Path, runs: int) -> float | None:
@@ -340,12 +426,28 @@ def in_process_ask(store: Path, runs: int) -> float | None:
     return median_seconds(lambda: bool(opened.query("ASK {}")), runs, warmup=10)
 
 
-def ab(url: str, accept: str, clients: int, requests: int, timeout: float) -> dict[str, float]:
-    """Requests/s of ApacheBench with keep-alive, and how many answers were not 2xx."""
-    command = ["ab", "-k", "-q", "-n", str(requests), "-c", str(clients), "-s", str(int(timeout)),
-               "-H", f"Accept: {accept}", url]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout * 4,
-                          check=False)
+def ab(url: str, accept: str, clients: int, requests: int, seconds: float) -> dict[str, float]:
+    """Requests/s of ApacheBench with keep-alive over at most ``requests`` requests or
+    ``seconds`` seconds, and how many answers failed or were not 2xx."""
+    command = [
+        "ab",
+        "-k",
+        "-q",
+        "-t",
+        str(int(seconds)),
+        "-n",
+        str(requests),
+        "-c",
+        str(clients),
+        "-s",
+        "60",
+        "-H",
+        f"Accept: {accept}",
+        url,
+    ]
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=seconds + 120, check=False
+    )
     figures = {"non2xx": 0.0}
     for line in done.stdout.splitlines():
         key, _, value = line.partition(":")
@@ -358,8 +460,11 @@ def ab(url: str, accept: str, clients: int, requests: int, timeout: float) -> di
     return figures
 
 
-def measure_deref(system: System, path: str, runs: int, requests: int, timeout: float) -> None:
-    """One client's median and p95, then 8 and 32 concurrent clients, per format."""
+def measure_deref(
+    system: System, path: str, runs: int, requests: int, timeout: float, seconds: float = 20.0
+) -> None:
+    """One client's median and p95, then 8 and 32 concurrent clients, per format; each
+    measurement within ``seconds``."""
     client = Client(system.server.port, timeout)
     for label, accept in (("Turtle", TURTLE), ("HTML", "text/html")):
         status, body = client.get(path, accept)
@@ -371,11 +476,14 @@ def measure_deref(system: System, path: str, runs: int, requests: int, timeout: 
             if client.get(path, accept)[0] != 200:
                 raise RuntimeError(f"{system.name}: {path} stopped answering 200")
 
-        times = sample_seconds(get, runs, warmup=min(50, runs))
-        figures = {"median": statistics.median(times), "p95": percentile(times, 95),
-                   "bytes": len(body)}
+        times = sample_seconds(get, runs, warmup=min(20, runs), budget=seconds)
+        figures = {
+            "median": statistics.median(times),
+            "p95": percentile(times, 95),
+            "bytes": len(body),
+        }
         for clients in (8, 32):
-            measured = ab(f"{system.server.base}{path}", accept, clients, requests, timeout)
+            measured = ab(f"{system.server.base}{path}", accept, clients, requests, seconds)
             figures[f"rps{clients}"] = measured["rps"]
             figures["non2xx"] = figures.get("non2xx", 0) + measured["non2xx"]
         system.deref[label] = figures
@@ -389,19 +497,30 @@ def measure_search(system: System, runs: int, timeout: float) -> None:
     if status != 200 or searched == landing:
         system.notes.append("no search (/?q= answers the landing page)")
         return
-    times = sample_seconds(lambda: client.get("/?q=victimes", "text/html"), runs, warmup=2)
-    system.deref["search /?q="] = {"median": statistics.median(times),
-                                   "p95": percentile(times, 95), "bytes": len(searched)}
+    times = sample_seconds(
+        lambda: client.get("/?q=victimes", "text/html"), runs, warmup=2, budget=20
+    )
+    system.deref["search /?q="] = {
+        "median": statistics.median(times),
+        "p95": percentile(times, 95),
+        "bytes": len(searched),
+    }
 
 
 # ------------------------------------------------------------------ one size
 
 
-def bench_size(size: int, args: argparse.Namespace, with_thbkg: bool, systems: list[System]) -> None:
+def bench_size(
+    size: int, args: argparse.Namespace, with_thbkg: bool, systems: list[System]
+) -> None:
     """Measure every system at one size, appending each to ``systems`` as it starts."""
     data, inferred, quads, rec = prepare(size, args.workdir, args.seed)
-    print(f"\n## {size:,} recommendations: {count_lines(quads):,} quads "
-          f"(data, ontology, inferred); the recommendation: <{rec}>\n", flush=True)
+    print(
+        f"\n## {size:,} recommendations: {count_lines(quads):,} quads "
+        f"(data, ontology, inferred); the recommendation: <{rec}>\n",
+        flush=True,
+    )
+    print(f"load average before: {loadavg()}", flush=True)
     path = "/" + rec.removeprefix(str(BASE))
     location, store = args.workdir / f"oxigraph-{size}", args.workdir / f"store-{size}"
     try:
@@ -414,12 +533,12 @@ def bench_size(size: int, args: argparse.Namespace, with_thbkg: bool, systems: l
             except RuntimeError as exc:  # measure the peers all the same, and say why not
                 print(f"thbkg left out at this size: {exc}", flush=True)
         print("measuring queries: " + ", ".join(s.name.strip() for s in systems), flush=True)
-        measure_interleaved(systems, rec, args.runs, args.warmup, args.timeout)
+        measure_interleaved(systems, rec, args.runs, args.warmup, args.query_timeout)
         for system in systems:
             if system.name.startswith("thbkg"):
                 print(f"measuring dereferencing on {system.name}", flush=True)
-                measure_deref(system, path, args.runs * 10, args.requests, args.timeout)
-                measure_search(system, args.runs, args.timeout)
+                measure_deref(system, path, args.runs * 10, args.requests, args.query_timeout)
+                measure_search(system, args.runs, args.query_timeout)
         for system in systems:
             if system.name == THBKG_STORE:
                 system.answers["in-process ASK"] = in_process_ask(store, args.runs * 50)
@@ -432,7 +551,7 @@ def bench_size(size: int, args: argparse.Namespace, with_thbkg: bool, systems: l
         systems.append(rdflib)
         try:
             start_rdflib(rdflib, quads, args.timeout)
-            measure_alone(rdflib, rec, args.runs, args.budget, args.timeout)
+            measure_alone(rdflib, rec, args.runs, args.budget, args.query_timeout)
         except (RuntimeError, TimeoutError) as exc:
             rdflib.notes.append(str(exc).splitlines()[0])
         finally:
@@ -444,34 +563,66 @@ def bench_size(size: int, args: argparse.Namespace, with_thbkg: bool, systems: l
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000",
-                        help="recommendations per run, comma-separated (default 1000,10000,100000)")
+    parser.add_argument(
+        "--sizes",
+        default="1000,10000,100000",
+        help="recommendations per run, comma-separated (default 1000,10000,100000)",
+    )
     parser.add_argument("--runs", type=int, default=20, help="timed runs per query (default 20)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs first (default 2)")
-    parser.add_argument("--requests", type=int, default=3000,
-                        help="requests per throughput measurement (default 3000)")
-    parser.add_argument("--budget", type=float, default=60.0,
-                        help="seconds of runs per query for rdflib-endpoint (default 60)")
-    parser.add_argument("--timeout", type=float, default=900.0,
-                        help="seconds for any one build, start or request (default 900)")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=3000,
+        help="requests per throughput measurement (default 3000)",
+    )
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=60.0,
+        help="seconds of runs per query for rdflib-endpoint (default 60)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        help="seconds for any one build or start (default 1800)",
+    )
+    parser.add_argument(
+        "--query-timeout",
+        type=float,
+        default=600.0,
+        help="seconds for any one request (default 600)",
+    )
     parser.add_argument("--skip", default="", help="rdflib-endpoint and/or thbkg, to leave out")
     parser.add_argument("--seed", type=int, default=2018, help="generator seed (default 2018)")
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/thbkg-bench"),
-                        help="generated data and stores (default /tmp/thbkg-bench)")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=Path("/tmp/thbkg-bench"),
+        help="generated data and stores (default /tmp/thbkg-bench)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the built stores")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     with_thbkg = "thbkg" not in args.skip and thbkg_has_store()
     if not with_thbkg:
-        print("thbkg left out: " + ("--skip" if "thbkg" in args.skip else
-                                    "this checkout has no `thbkg build` / `serve --store`"))
+        print(
+            "thbkg left out: "
+            + (
+                "--skip"
+                if "thbkg" in args.skip
+                else "this checkout has no `thbkg build` / `serve --store`"
+            )
+        )
     servers.on_termination_stop_all()
     results: dict[int, list[System]] = {}
     try:
         for size in (int(s) for s in args.sizes.split(",")):
             results[size] = []
             bench_size(size, args, with_thbkg, results[size])
+            print(f"load average after: {loadavg()}", flush=True)
             report(size, results[size], args)
     except KeyboardInterrupt:
         servers.stop_all()
@@ -484,9 +635,16 @@ def main() -> None:
     finally:
         servers.stop_all()
     if args.json:
-        args.json.write_text(json.dumps({size: [s.__dict__ | {"server": None} for s in systems]
-                                         for size, systems in results.items()}, indent=1,
-                                        default=str))
+        args.json.write_text(
+            json.dumps(
+                {
+                    size: [s.__dict__ | {"server": None} for s in systems]
+                    for size, systems in results.items()
+                },
+                indent=1,
+                default=str,
+            )
+        )
 
 
 if __name__ == "__main__":

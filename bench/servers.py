@@ -7,6 +7,7 @@ query workers); its memory is the resident set of that whole process tree, sampl
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -41,10 +42,8 @@ def tree_rss(pid: int) -> int:
         return 0
     total = 0
     for process in processes:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             total += process.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
     return total
 
 

@@ -50,15 +50,31 @@ def start_table(systems: list[System]) -> str:
     rows = []
     for s in systems:
         ref = reference(s, systems)
-        rows.append([
-            label(s), figure(s.build, 1), figure(s.start, 2), figure(s.ready, 2),
-            ratio(s.ready, ref.ready if ref else None),
-            figure(s.rss_ready / MB if s.rss_ready else None, 0),
-            ratio(s.rss_ready or None, ref.rss_ready if ref else None),
-            figure(s.rss_peak / MB if s.rss_peak else None, 0),
-        ])
-    return table(["system", "build/load s", "start s", "ready s", "ready ×Ox",
-                  "RSS after start MB", "RSS ×Ox", "RSS peak MB"], rows)
+        rows.append(
+            [
+                label(s),
+                figure(s.build, 1),
+                figure(s.start, 2),
+                figure(s.ready, 2),
+                ratio(s.ready, ref.ready if ref else None),
+                figure(s.rss_ready / MB if s.rss_ready else None, 0),
+                ratio(s.rss_ready or None, ref.rss_ready if ref else None),
+                figure(s.rss_peak / MB if s.rss_peak else None, 0),
+            ]
+        )
+    return table(
+        [
+            "system",
+            "build/load s",
+            "start s",
+            "ready s",
+            "ready ×Ox",
+            "RSS after start MB",
+            "RSS ×Ox",
+            "RSS peak MB",
+        ],
+        rows,
+    )
 
 
 def query_table(systems: list[System], queries: list[str]) -> str:
@@ -89,13 +105,31 @@ def deref_table(systems: list[System]) -> str:
     rows = []
     for s in systems:
         for fmt, f in s.deref.items():
-            rows.append([
-                label(s), fmt, figure(f["median"] * 1000), figure(f["p95"] * 1000),
-                figure(f.get("rps8"), 0), figure(f.get("rps32"), 0), f"{f['bytes']:,}",
-                f"{f.get('non2xx', 0):.0f}",
-            ])
-    return table(["system", "request", "1 client median ms", "p95 ms", "8 clients req/s",
-                  "32 clients req/s", "bytes", "failed"], rows)
+            rows.append(
+                [
+                    label(s),
+                    fmt,
+                    figure(f["median"] * 1000),
+                    figure(f["p95"] * 1000),
+                    figure(f.get("rps8"), 0),
+                    figure(f.get("rps32"), 0),
+                    f"{f['bytes']:,}",
+                    f"{f.get('non2xx', 0):.0f}",
+                ]
+            )
+    return table(
+        [
+            "system",
+            "request",
+            "1 client median ms",
+            "p95 ms",
+            "8 clients req/s",
+            "32 clients req/s",
+            "bytes",
+            "failed",
+        ],
+        rows,
+    )
 
 
 def targets(size: int, systems: list[System], queries: list[str]) -> list[list[str]]:
@@ -113,12 +147,18 @@ def targets(size: int, systems: list[System], queries: list[str]) -> list[list[s
         return rows
     ref = reference(store, systems)
     check("build with validation < 600 s", f"{store.build:.0f} s", store.build < 600)
-    check("start ≤ 1.5× Oxigraph server (disk)", ratio(store.ready, ref.ready),
-          store.ready <= 1.5 * ref.ready)
+    check(
+        "start ≤ 1.5× Oxigraph server (disk)",
+        ratio(store.ready, ref.ready),
+        store.ready <= 1.5 * ref.ready,
+    )
     if size == 10_000:
         check("start < 3 s at 10,000", f"{store.start:.2f} s", store.start < 3)
-    check("RSS after start ≤ 1.5× Oxigraph server", ratio(store.rss_ready, ref.rss_ready),
-          store.rss_ready <= 1.5 * ref.rss_ready)
+    check(
+        "RSS after start ≤ 1.5× Oxigraph server",
+        ratio(store.rss_ready, ref.rss_ready),
+        store.rss_ready <= 1.5 * ref.rss_ready,
+    )
     check("RSS after start < 600 MB", f"{store.rss_ready / MB:.0f} MB", store.rss_ready < 600 * MB)
     for query in queries[:5]:
         mine, theirs = median_ms(store, query), median_ms(ref, query)
@@ -126,17 +166,23 @@ def targets(size: int, systems: list[System], queries: list[str]) -> list[list[s
     for query in ("count per actor", "property path"):
         slow = median_ms(rdflib, query) if rdflib else None
         mine = median_ms(store, query)
-        check(f"{query} ≥ 20× faster than rdflib-endpoint",
-              f"{slow / mine:.1f}×" if slow else "rdflib not measured",
-              slow / mine >= 20 if slow else None)
+        check(
+            f"{query} ≥ 20× faster than rdflib-endpoint",
+            f"{slow / mine:.1f}×" if slow else "rdflib not measured",
+            slow / mine >= 20 if slow else None,
+        )
     in_process = store.answers.get("in-process ASK")
     ask = median_ms(store, "ASK {}")
     if in_process is not None and ask is not None:
-        check("ASK {} over HTTP − in-process ASK < 1 ms", f"{ask - in_process * 1000:.2f} ms",
-              ask - in_process * 1000 < 1)
+        check(
+            "ASK {} over HTTP − in-process ASK < 1 ms",
+            f"{ask - in_process * 1000:.2f} ms",
+            ask - in_process * 1000 < 1,
+        )
         ox_ask = median_ms(ref, "ASK {}")
-        check("(for scale) ASK {} thbkg − Oxigraph server, both HTTP", f"{ask - ox_ask:.2f} ms",
-              None)
+        check(
+            "(for scale) ASK {} thbkg − Oxigraph server, both HTTP", f"{ask - ox_ask:.2f} ms", None
+        )
     turtle, html = store.deref.get("Turtle"), store.deref.get("HTML")
     if turtle:
         check("Turtle median < 2 ms", f"{turtle['median'] * 1000:.2f} ms", turtle["median"] < 0.002)
@@ -146,8 +192,11 @@ def targets(size: int, systems: list[System], queries: list[str]) -> list[list[s
     if remote and remote.queries:
         for query in queries[:5]:
             mine, theirs = median_ms(remote, query), median_ms(ref, query)
-            check(f"--sparql-endpoint {query} ≤ 1.5× that server", ratio(mine, theirs),
-                  mine <= 1.5 * theirs)
+            check(
+                f"--sparql-endpoint {query} ≤ 1.5× that server",
+                ratio(mine, theirs),
+                mine <= 1.5 * theirs,
+            )
     return rows
 
 
@@ -158,12 +207,16 @@ def report(size: int, systems: list[System], args: argparse.Namespace) -> None:
     queries = list(QUERIES)
     print(f"\n### {size:,} recommendations: load and start-up\n")
     print(start_table(systems))
-    print(f"\n### {size:,} recommendations: SPARQL over HTTP, ms, median / p95 of {args.runs} "
-          "runs (× the Oxigraph server's median, same storage)\n")
+    print(
+        f"\n### {size:,} recommendations: SPARQL over HTTP, ms, median / p95 of {args.runs} "
+        "runs (× the Oxigraph server's median, same storage)\n"
+    )
     print(query_table(systems, queries))
     if any(s.deref for s in systems):
-        print(f"\n### {size:,} recommendations: dereferencing one recommendation "
-              "(thbkg serve --production)\n")
+        print(
+            f"\n### {size:,} recommendations: dereferencing one recommendation "
+            "(thbkg serve --production)\n"
+        )
         print(deref_table(systems))
     rows = targets(size, systems, queries)
     if rows:

@@ -1,4 +1,4 @@
-"""The timers the benchmarks share: repeated wall-clock samples, their median and 95th percentile."""
+"""The timers the benchmarks share: repeated wall-clock samples, their median and p95."""
 
 from __future__ import annotations
 

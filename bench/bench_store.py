@@ -264,59 +264,25 @@ def start_oxigraph_disk(quads: Path, location: Path, timeout: float) -> System:
     return system
 
 
-def start_thbkg_store(data: Path, inferred: Path, store: Path, timeout: float) -> System:
-    system, port = System(THBKG_STORE, "disk"), servers.free_port()
-    shutil.rmtree(store, ignore_errors=True)
-    system.build = timed_run(
-        [
-            sys.executable,
-            "-m",
-            "publish",
-            "build",
-            str(data),
-            "--inferred",
-            str(inferred),
-            "-o",
-            str(store),
-        ],
-        "thbkg build",
-        timeout,
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "publish",
-        "serve",
-        "--store",
-        str(store),
-        "--production",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    start(system, command, port, "/sparql", timeout)
+def start_thbkg(system: System, source: list[str], timeout: float) -> System:
+    """``thbkg serve SOURCE --production`` (waitress, as deployed) on a free port."""
+    port = servers.free_port()
+    serve = [sys.executable, "-m", "publish", "serve", *source, "--production"]
+    start(system, [*serve, "--host", "127.0.0.1", "--port", str(port)], port, "/sparql", timeout)
     return system
+
+
+def start_thbkg_store(data: Path, inferred: Path, store: Path, timeout: float) -> System:
+    system = System(THBKG_STORE, "disk")
+    shutil.rmtree(store, ignore_errors=True)
+    build = [sys.executable, "-m", "publish", "build", str(data), "--inferred", str(inferred)]
+    system.build = timed_run([*build, "-o", str(store)], "thbkg build", timeout)
+    return start_thbkg(system, ["--store", str(store)], timeout)
 
 
 def start_thbkg_remote(endpoint: System, timeout: float) -> System:
-    system, port = System(THBKG_REMOTE, "disk"), servers.free_port()
     url = f"{endpoint.server.base}{endpoint.server.query_path}"
-    command = [
-        sys.executable,
-        "-m",
-        "publish",
-        "serve",
-        "--sparql-endpoint",
-        url,
-        "--production",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-    ]
-    start(system, command, port, "/sparql", timeout)
-    return system
+    return start_thbkg(System(THBKG_REMOTE, "disk"), ["--sparql-endpoint", url], timeout)
 
 
 def start_rdflib(system: System, quads: Path, timeout: float) -> None:

@@ -14,13 +14,13 @@ import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
+from harness import MemoryWatch
 
 #: Every server started and not yet stopped, so that ``stop_all`` can end them.
 _RUNNING: list[Server] = []
@@ -47,25 +47,6 @@ def tree_rss(pid: int) -> int:
     return total
 
 
-class RssSampler(threading.Thread):
-    """The peak resident set of a process tree, sampled every ``interval`` seconds."""
-
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
-        super().__init__(daemon=True)
-        self.pid, self.interval, self.peak = pid, interval, 0
-        self._halt = threading.Event()
-
-    def run(self) -> None:
-        while not self._halt.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
-            self._halt.wait(self.interval)
-
-    def stop(self) -> int:
-        self._halt.set()
-        self.join()
-        return self.peak
-
-
 @dataclass
 class Server:
     """One running server: where its SPARQL endpoint is, and what it costs in memory."""
@@ -75,7 +56,7 @@ class Server:
     port: int
     query_path: str
     log: Path
-    sampler: RssSampler
+    memory: MemoryWatch  # the peak of the process tree
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -105,9 +86,9 @@ def launch(name: str, command: list[str], port: int, query_path: str, cwd: Path)
             start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-    sampler = RssSampler(process.pid)
-    sampler.start()
-    server = Server(name, process, port, query_path, Path(log), sampler, started)
+    memory = MemoryWatch(process.pid)
+    memory.start()
+    server = Server(name, process, port, query_path, Path(log), memory, started)
     _RUNNING.append(server)
     return server
 
@@ -163,9 +144,9 @@ def stop(server: Server) -> int:
             break
         except subprocess.TimeoutExpired:
             continue
-    peak = server.sampler.stop()
+    server.memory.stop()
     server.log.unlink(missing_ok=True)
-    return peak
+    return server.memory.peak_total
 
 
 def stop_all() -> None:

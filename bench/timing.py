@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 from collections.abc import Callable
@@ -33,7 +32,12 @@ def median_seconds(call: Callable[[], object], runs: int, warmup: int = 0) -> fl
     return statistics.median(sample_seconds(call, runs, warmup))
 
 
-def percentile(times: list[float], q: float) -> float:
-    """The nearest-rank ``q``-th percentile (the p95 of 20 samples is the 19th smallest)."""
-    ordered = sorted(times)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+def percentile(values: list[float], p: float) -> float:
+    """The ``p``-th percentile (statistics.quantiles, inclusive: between the smallest and the
+    largest value); NaN when there is none."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    if len(ordered) == 1:
+        return ordered[0]
+    return statistics.quantiles(ordered, n=100, method="inclusive")[max(0, int(p) - 1)]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import socket
-import statistics
 import sys
 import threading
 import time
@@ -19,6 +18,8 @@ from urllib.parse import urlsplit
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from timing import percentile  # noqa: E402
 
 from tests.conftest import start_server, stop_server  # noqa: E402
 
@@ -96,15 +97,6 @@ class Tally:
                 more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
                 rows.append(f"  ! {kind}: {failures[0]}{more}")
         return "\n".join(rows)
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    """The p-th percentile (nearest rank) of already sorted values."""
-    if not sorted_values:
-        return float("nan")
-    if len(sorted_values) == 1:
-        return sorted_values[0]
-    return statistics.quantiles(sorted_values, n=100, method="inclusive")[max(0, int(p) - 1)]
 
 
 class MemoryWatch(threading.Thread):

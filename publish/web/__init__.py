@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     Every request reads through the site's store; only small, fixed-size things (the dataset
     description, the ontology and shapes documents) are prepared here, once.
     """
-    from . import pages, resources, responses
+    from . import headers, pages, resources, responses
 
     settings = settings or from_environment()
     site = site or open_built(cached_store(settings), settings)
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     app.extensions["thbkg.catalogue"] = cat
     threading.Thread(target=cat.warm, name="thbkg-warm-pages", daemon=True).start()
     responses.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(pages.bp)
     init_sparql(app, settings, site)
     # Last: its catch-all route maps every other path onto a resource IRI.

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-import pyshacl
 from rdflib import Graph, URIRef
 from rdflib.util import guess_format
 
@@ -150,6 +149,8 @@ def _load(store: ox.Store, path: Path, name: URIRef) -> None:
 def _validate(data: Graph, settings: Settings, shapes: Graph, ontology: Graph) -> dict:
     """pySHACL over the validated graphs; ValidationFailed (exit 1, the report) when they break
     the shapes."""
+    import pyshacl  # only a build validates: serving never imports it
+
     from .validate import validate_graph
 
     report = validate_graph(data, settings, shapes=shapes, ontology=ontology)

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .config import ENGINES, Settings, from_environment, positive_limit
-from .errors import ThbkgError
-from .formats import by_name
+from .config import Settings, from_environment, positive_limit
+from .errors import OutputError, ThbkgError
+from .lifecycle import exit_code_after_signal, exit_on_sigterm
 
 _existing = click.Path(path_type=Path, dir_okay=False)
 
 
 class _Group(click.Group):
-    """Turns every ThbkgError into its message on stderr and its exit code."""
+    """Turns every ThbkgError into its message on stderr and its exit code, and every other
+    I/O failure (standard output on a full disk or a closed pipe ...) into exit code 4."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -24,6 +26,12 @@ class _Group(click.Group):
         except ThbkgError as exc:
             click.echo(f"error: {exc.message}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else "writing the output: "
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            # What is still buffered for stdout would fail again when Python exits.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(OutputError.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,6 +39,7 @@ class _Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Publish Myria's recommendations on trafficking and smuggling as linked data."""
+    exit_on_sigterm()
     try:
         ctx.obj = from_environment()
     except ValueError as exc:
@@ -54,8 +63,9 @@ def ingest(
 ) -> None:
     """Build the graph from annex SOURCES and the authority file, and write it to OUT."""
     from .ingest import ingest as run_ingest
-    from .ingest import write_atomically
+    from .output import check_output, write_atomically
 
+    check_output(out)
     graph = run_ingest(sources, authorities or settings.authorities)
     write_atomically(graph, out)
     click.echo(f"wrote {len(graph)} triples to {out}", err=True)
@@ -101,30 +111,96 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     Exit code 0 when consistent, 1 when inconsistent (the message names the individuals and
     the axioms that clash), 2 when a file cannot be parsed or Java cannot run.
     """
-    from .ingest import write_atomically
+    from .output import check_output, write_atomically
     from .reason import reason_files
 
+    out = check_output(out or settings.inferred[0])
     inferred = reason_files(data or settings.data, settings)
-    out = out or settings.inferred[0]
     write_atomically(inferred, out)
     click.echo(f"consistent; wrote {len(inferred)} inferred triples to {out}", err=True)
+
+
+@main.command()
+@click.argument("data", nargs=-1, required=True, type=_existing)
+@click.option(
+    "--inferred",
+    "inferred",
+    multiple=True,
+    type=_existing,
+    help="Inferred graph of DATA, as `thbkg reason` wrote it (repeat for several; default: none).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Store directory to write (replaced in one step; the old one stays on failure).",
+)
+@click.option(
+    "--push",
+    metavar="URL",
+    help="Then load the graphs into this SPARQL 1.1 Graph Store Protocol endpoint "
+    "(HTTP PUT URL?graph=IRI), e.g. http://127.0.0.1:7878/store.",
+)
+@click.pass_obj
+def build(
+    settings: Settings,
+    data: tuple[Path, ...],
+    inferred: tuple[Path, ...],
+    out: Path,
+    push: str | None,
+) -> None:
+    """Parse DATA, validate it against the shapes and write the store OUT that `thbkg serve
+    --store` opens: the named graphs in Oxigraph's on-disk store, and manifest.json.
+
+    Exit code 0 when built, 1 when the data does not conform (the report is printed), 2 when a
+    file cannot be parsed (file:line:column) or the push fails.
+    """
+    from .build import build as run_build
+    from .build import push as run_push
+
+    settings = settings.with_overrides(data=data, inferred=inferred)
+    if not inferred:
+        settings = settings.with_overrides(inferred=())
+    manifest = run_build(settings, out)
+    counts = ", ".join(f"{n.rsplit('/', 1)[1]} {c}" for n, c in manifest.data["graphs"].items())
+    click.echo(
+        f"validated and built {out} in {manifest.data['buildSeconds']:.1f} s ({counts} triples)",
+        err=True,
+    )
+    if push:
+        sent = run_push(out, push, settings.endpoint_timeout)
+        click.echo(f"pushed {len(sent)} graphs to {push}", err=True)
 
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
+    "--store",
+    "store",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Store directory that `thbkg build` wrote (opened read-only, not validated again).",
+)
+@click.option(
+    "--sparql-endpoint",
+    "endpoint",
+    metavar="URL",
+    help="Serve from this SPARQL 1.1 endpoint holding our named graphs instead of a store.",
+)
+@click.option(
     "--data",
     "data",
     multiple=True,
     type=_existing,
-    help="Data file to serve instead of the shipped data (repeat for several).",
+    help="Data file to build (cached) and serve instead of the shipped data (repeat for several).",
 )
 @click.option(
     "--inferred",
     "inferred",
     multiple=True,
-    type=_existing,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Inferred graph of that data, as `thbkg reason` wrote it (repeat for several).",
 )
 @click.option(
@@ -137,13 +213,15 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     default=8,
     show_default=True,
     type=click.IntRange(1, 256),
-    help="Worker threads in production mode; they share the one loaded graph.",
+    help="Worker threads in production mode; they share the one open store.",
 )
 @click.pass_obj
 def serve(
     settings: Settings,
     host: str,
     port: int,
+    store: Path | None,
+    endpoint: str | None,
     data: tuple[Path, ...],
     inferred: tuple[Path, ...],
     production: bool,
@@ -152,29 +230,48 @@ def serve(
     """Serve the graph as linked data: resource pages, downloads, the dataset description and
     the SPARQL endpoint.
 
-    The graph is loaded and validated once, before listening; a graph that does not conform to
-    the shapes is not served (the report is printed, exit code 1).
+    With --store, from a built store; with --sparql-endpoint, from an external endpoint;
+    otherwise the shipped data (or --data) is built into a cached store first, rebuilt when a
+    source, the shapes or the ontology change (a graph that does not conform is not served:
+    the report is printed, exit code 1). A store that is not validated or was built with
+    other shapes or ontology is refused (exit code 2): rebuild it.
     """
+    from .build import cached_store, open_built, open_endpoint
     from .web import create_app
+    from .web.server import listen, serve_development, serve_production
 
     if inferred and not data:
         raise click.UsageError("--inferred goes with --data: the shipped data has its own")
+    if sum(bool(x) for x in (store, endpoint, data)) > 1:
+        raise click.UsageError("give one of --store, --sparql-endpoint and --data")
     if data:  # another data set: the shipped inferred graph does not belong to it
         settings = settings.with_overrides(data=data, inferred=inferred)
-    app = create_app(settings)
-    mode = f"waitress, {workers} threads" if production else "development server"
-    shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
-    click.echo(f"thbkg: listening on http://{shown}:{port}/ ({mode})", err=True)
+        if not inferred:
+            settings = settings.with_overrides(inferred=())
+    if endpoint:
+        site = open_endpoint(endpoint, settings)
+    else:
+        site = open_built(store or cached_store(settings), settings)
+    app = create_app(settings, site)
     try:
-        if production:
-            import waitress
-
-            waitress.serve(app, host=host, port=port, threads=workers, ident="thbkg")
-        else:
-            app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
+        sock = listen(host, port)
     except OSError as exc:
         click.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
         sys.exit(2)
+    mode = (
+        f"waitress, {workers} threads and {settings.query_queue} for queries"
+        if production
+        else "development server"
+    )
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
+    click.echo(f"thbkg: listening on http://{shown}:{port}/ ({mode})", err=True)
+    if production:
+        # Queries wait in threads of their own: pages keep ``workers`` threads whatever the
+        # queries do (the query queue admits at most ``query_queue`` at once).
+        serve_production(app, sock, workers + settings.query_queue, settings)
+        sys.exit(exit_code_after_signal())  # waitress returns when SIGTERM stops it
+    else:
+        serve_development(app, sock)
 
 
 def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
@@ -199,12 +296,11 @@ _QUERY_OUTPUTS = ("table", "json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "
     help="table (CONSTRUCT/DESCRIBE: Turtle); SELECT/ASK: json, xml, csv, tsv; "
     "CONSTRUCT/DESCRIBE: ttl, jsonld, nt, rdf.",
 )
-@click.option("--engine", type=click.Choice(ENGINES), help="SPARQL engine.")
 @click.option(
     "--timeout",
     type=float,
     callback=_positive,
-    help="Time limit in seconds (THBKG_QUERY_TIMEOUT).",
+    help="Time limit in seconds for the whole query, parsing included (THBKG_QUERY_TIMEOUT).",
 )
 @click.option("--max-rows", type=int, callback=_positive, help="Row limit (THBKG_MAX_ROWS).")
 @click.pass_obj
@@ -212,42 +308,34 @@ def query(
     settings: Settings,
     file: click.utils.LazyFile,
     output: str,
-    engine: str | None,
     timeout: float | None,
     max_rows: int | None,
 ) -> None:
     """Run the SPARQL query in FILE (- for standard input) on the local graph.
 
-    The same core as the /sparql endpoint: read-only, no SERVICE, FROM only our graphs, the
-    same time and row limits. Exit code 1 for a refused or malformed query (the message gives
-    line and column), 3 when the time limit stops it.
+    The same core as the /sparql endpoint: read-only, no SERVICE, FROM only our graphs, a
+    sandboxed query worker, the same time, memory and row limits. Exit code 1 for a refused or
+    malformed query (the message gives line and column), 3 when a limit stops it.
     """
     from .errors import QueryError
     from .graph import KnowledgeGraph
+    from .querystore import TemporaryQueryStore
     from .sparql import SparqlService
 
-    settings = settings.with_overrides(engine=engine, query_timeout=timeout, max_rows=max_rows)
+    settings = settings.with_overrides(query_timeout=timeout, max_rows=max_rows)
     name = getattr(file, "name", "-")
     try:
         text = file.read()
     except UnicodeDecodeError as exc:
         raise QueryError(f"{name}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     knowledge = KnowledgeGraph.load(settings, validate=False)
-    service = SparqlService(knowledge.dataset, settings)
+    store = TemporaryQueryStore(knowledge.dataset)
+    service = SparqlService(store.store, settings, workers=1)
     try:
-        prepared = service.prepare(text)
+        _, body = service.answer(text, format_override=output, outputs=_QUERY_OUTPUTS)
     except QueryError as exc:
         raise QueryError(f"{name}: {exc.message}") from None
-    if output == "table":
-        chosen = "table"
-    else:
-        fmt = by_name(output)
-        if fmt not in prepared.offers:
-            allowed = ", ".join(
-                o for o in _QUERY_OUTPUTS if o == "table" or by_name(o) in prepared.offers
-            )
-            raise QueryError(
-                f"the result of {prepared.form} cannot be written as {output}; use {allowed}"
-            )
-        chosen = fmt.name
-    click.echo(service.run(prepared, chosen), nl=False)
+    finally:
+        service.close()
+        store.remove()
+    click.echo(body, nl=False)

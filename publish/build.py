@@ -29,6 +29,7 @@ from rdflib import Graph, URIRef
 from rdflib.util import guess_format
 
 from . import __version__, formats
+from .characters import check_file
 from .config import Settings
 from .describe import Statistics, statistics
 from .errors import LoadError, StoreRefused, StoreUnavailable, ValidationFailed
@@ -139,6 +140,7 @@ def _syntax(path: Path, rdf_format: ox.RdfFormat, exc: SyntaxError) -> LoadError
 
 def _load(store: ox.Store, path: Path, name: URIRef) -> None:
     """Bulk-load one file into a named graph with Oxigraph's own parser."""
+    check_file(path)  # the inferred graph reaches the store without rdflib's parse_into
     rdf_format = _format(path)
     try:
         store.bulk_load(path=str(path), format=rdf_format, to_graph=ox.NamedNode(str(name)))

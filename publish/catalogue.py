@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, RDF, RDFS, SKOS
@@ -26,9 +26,8 @@ from .graph import KnowledgeGraph
 from .jsonld import context, to_jsonld
 from .namespaces import (
     BASE,
-    DATA_GRAPH,
     DATASET,
-    INFERRED_GRAPH,
+    GRAPHS,
     ONTOLOGY,
     ONTOLOGY_GRAPH,
     SHAPES,
@@ -92,10 +91,9 @@ class Catalogue:
             "ontology": lambda: self.ontology,
             "shapes": lambda: self.shapes,
             "dataset": lambda: self.description,
-            "graph/data": lambda: self._named(DATA_GRAPH),
-            "graph/ontology": lambda: self._named(ONTOLOGY_GRAPH),
-            "graph/inferred": lambda: self._named(INFERRED_GRAPH),
         }
+        for name in GRAPHS:
+            self.documents[path_of(name)] = partial(self._named, name)
         version = self.ontology.value(ONTOLOGY, OWL.versionIRI)
         if path_of(version):
             self.documents[path_of(version)] = self.documents["ontology"]

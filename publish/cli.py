@@ -73,13 +73,13 @@ def ingest(
 )
 @click.pass_obj
 def validate(settings: Settings, files: tuple[Path, ...], output_format: str) -> None:
-    """Check FILES (default: the shipped data) against the SHACL shapes.
+    """Check FILES (default: the shipped data and annotations) against the SHACL shapes.
 
     Exit code 0 when the graph conforms, 1 on violations, 2 when a file cannot be parsed.
     """
     from .validate import validate_files
 
-    report = validate_files(files or settings.data, settings)
+    report = validate_files(files or settings.data + settings.annotations, settings)
     click.echo(report.to_json() if output_format == "json" else report.text())
     sys.exit(0 if report.conforms else 1)
 
@@ -95,7 +95,8 @@ def validate(settings: Settings, files: tuple[Path, ...], output_format: str) ->
 )
 @click.pass_obj
 def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None:
-    """Check DATA (default: the shipped data) and the ontology with HermiT; write what OWL
+    """Check DATA (default: the shipped data and annotations) and the ontology with HermiT;
+    write what OWL
     entails and the data does not assert (the graph/inferred graph) to OUT.
 
     Exit code 0 when consistent, 1 when inconsistent (the message names the individuals and
@@ -104,7 +105,7 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     from .ingest import write_atomically
     from .reason import reason_files
 
-    inferred = reason_files(data or settings.data, settings)
+    inferred = reason_files(data or settings.data + settings.annotations, settings)
     out = out or settings.inferred[0]
     write_atomically(inferred, out)
     click.echo(f"consistent; wrote {len(inferred)} inferred triples to {out}", err=True)
@@ -159,8 +160,8 @@ def serve(
 
     if inferred and not data:
         raise click.UsageError("--inferred goes with --data: the shipped data has its own")
-    if data:  # another data set: the shipped inferred graph does not belong to it
-        settings = settings.with_overrides(data=data, inferred=inferred)
+    if data:  # another data set: the shipped inferred graph and annotations do not belong to it
+        settings = settings.with_overrides(data=data, inferred=inferred, annotations=())
     app = create_app(settings)
     mode = f"waitress, {workers} threads" if production else "development server"
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL

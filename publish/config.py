@@ -9,6 +9,17 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TypeVar
 
+from rdflib import URIRef
+
+from .namespaces import (
+    ANNOTATIONS_GRAPH,
+    DATA_GRAPH,
+    GRAPHS,
+    INFERRED_GRAPH,
+    LINKS_GRAPH,
+    ONTOLOGY_GRAPH,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 Number = TypeVar("Number", int, float)
 
@@ -22,6 +33,8 @@ class Settings:
 
     data: tuple[Path, ...] = (ROOT / "data" / "annex2018.ttl",)
     inferred: tuple[Path, ...] = (ROOT / "data" / "annex2018.inferred.ttl",)
+    annotations: tuple[Path, ...] = (ROOT / "data" / "annotations.ttl",)
+    links: tuple[Path, ...] = (ROOT / "data" / "links.ttl",)
     ontology: Path = ROOT / "ontology" / "thbkg.ttl"
     shapes: Path = ROOT / "shapes" / "thbkg.shacl.ttl"
     authorities: Path = ROOT / "data" / "authorities.ttl"
@@ -31,6 +44,18 @@ class Settings:
     max_rows: int = 10_000
     max_body: int = 100_000
     engine: str = "rdflib"  # SPARQL engine: "rdflib" or "oxigraph" (THBKG_ENGINE)
+
+    def graph_files(self) -> tuple[tuple[URIRef, tuple[Path, ...]], ...]:
+        """Each named graph we publish with the files that fill it, in ``GRAPHS`` order: the one
+        list that loading, validation, downloads and store builds read."""
+        files = {
+            DATA_GRAPH: self.data,
+            ONTOLOGY_GRAPH: (self.ontology,),
+            INFERRED_GRAPH: self.inferred,
+            ANNOTATIONS_GRAPH: self.annotations,
+            LINKS_GRAPH: self.links,
+        }
+        return tuple((name, tuple(files[name])) for name in GRAPHS)
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given fields replaced; ``None`` values are ignored."""

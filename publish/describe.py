@@ -18,11 +18,9 @@ from .formats import DATASET_FORMATS, JSONLD, NTRIPLES, RDFXML, TRIG, TURTLE, Fo
 from .graph import KnowledgeGraph
 from .namespaces import (
     BASE,
-    DATA_GRAPH,
     DATASET,
     EU_LANGUAGE,
-    INFERRED_GRAPH,
-    ONTOLOGY_GRAPH,
+    GRAPHS,
     PREFIXES,
     THB,
     bind_prefixes,
@@ -90,9 +88,9 @@ class Statistics:
 
 
 def union_graph(knowledge: KnowledgeGraph) -> Graph:
-    """The default graph users see: data, ontology and inferred graphs together."""
+    """The default graph users see: every named graph together."""
     union = bind_prefixes(Graph())
-    for name in (DATA_GRAPH, ONTOLOGY_GRAPH, INFERRED_GRAPH):
+    for name in GRAPHS:
         union += knowledge.graph(name)
     return union
 
@@ -114,7 +112,7 @@ def statistics(knowledge: KnowledgeGraph, union: Graph | None = None) -> Statist
         distinct_objects=len(set(union.objects())),
         classes=dict(sorted(classes.items())),
         properties=dict(sorted(properties.items())),
-        graphs={g: len(knowledge.graph(g)) for g in (DATA_GRAPH, ONTOLOGY_GRAPH, INFERRED_GRAPH)},
+        graphs={g: len(knowledge.graph(g)) for g in GRAPHS},
     )
 
 

@@ -112,6 +112,33 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
 
 
 @main.command()
+@click.argument("data", nargs=-1, type=_existing)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Turtle file to write (default: data/links.ttl; written atomically).",
+)
+@click.pass_obj
+def links(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None:
+    """Write the labels of the EuroVoc concepts, EU countries and EU languages that DATA
+    (default: the shipped data and annotations) links to, from the verified lists (the
+    graph/links graph), to OUT.
+
+    Exit code 1 when an identifier is in no list or a list is not installed, 2 when a file
+    cannot be parsed.
+    """
+    from .ingest import write_atomically
+    from .links import links_files
+
+    graph = links_files(data or settings.data + settings.annotations)
+    out = out or settings.links[0]
+    write_atomically(graph, out)
+    click.echo(f"wrote {len(graph)} label triples to {out}", err=True)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(

@@ -3,13 +3,15 @@
 EuroVoc's English preferred labels come from the ``eurovoc`` package (EuroVoc's own list by
 identifier); the EU country and language tables' codes are ISO 3166-1 alpha-3 and ISO 639-2/T,
 whose names pycountry carries in English, French and Dutch. An identifier a list does not hold
-stops the build: a link we cannot verify is not published. ELI acts get no label here, as no
-verified list of act titles is at hand (README, "Links to EU vocabularies").
+stops the build: a link we cannot verify is not published. ELI acts get no title, as no
+verified list of act titles is at hand; they get the name their ELI spells out under EUR-Lex's
+template ``{typedoc}/{year}/{naturalnumber}/oj`` ("Directive 2011/36") (README, "Annotations").
 """
 
 from __future__ import annotations
 
 import gettext
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -18,9 +20,16 @@ from rdflib.namespace import RDFS, SKOS
 
 from .errors import LinkError
 from .graph import load_graph
-from .namespaces import EU_COUNTRY, EU_LANGUAGE, EUROVOC, bind_prefixes
+from .namespaces import ELI, EU_COUNTRY, EU_LANGUAGE, EUROVOC, bind_prefixes
 
 LANGUAGES = ("fr", "nl")  # besides English, where the list has them
+ELI_ACT = re.compile(r"^http://data\.europa\.eu/eli/(dir|reg|dec)/([0-9]{4})/([0-9]+)/oj$")
+# The kinds of act EUR-Lex's ELI template names by its {typedoc}, in our three languages.
+TYPEDOCS = {
+    "dir": {"en": "Directive", "fr": "Directive", "nl": "Richtlijn"},
+    "reg": {"en": "Regulation", "fr": "Règlement", "nl": "Verordening"},
+    "dec": {"en": "Decision", "fr": "Décision", "nl": "Besluit"},
+}
 
 
 def _lists() -> tuple[object, object]:
@@ -81,6 +90,14 @@ def build_links(source: Graph) -> Graph:
         if entry is None:
             raise LinkError(f"{iri}: not an ISO 639 code of the EU language table")
         _names(links, iri, entry.name, languages)
+    acts = external_iris(source, "http://data.europa.eu/eli/") - external_iris(source, str(ELI))
+    for iri in sorted(acts):
+        match = ELI_ACT.match(iri)
+        if match is None:
+            raise LinkError(f"{iri}: not an act-level ELI (…/eli/TYPEDOC/YEAR/NUMBER/oj)")
+        typedoc, year, number = match.groups()
+        for lang, name in TYPEDOCS[typedoc].items():
+            links.add((iri, RDFS.label, Literal(f"{name} {year}/{number}", lang=lang)))
     return links
 
 

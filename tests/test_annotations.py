@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, SKOS
+from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS
 
 from publish.config import ROOT, Settings
 from publish.graph import KnowledgeGraph, load_dataset, load_graph
@@ -230,6 +230,8 @@ def test_links_file_is_what_thbkg_links_builds(tmp_path: Path, settings: Setting
     links = load_dataset(settings).graph(LINKS_GRAPH)
     assert (EUROVOC["c_63446d6e"], SKOS.prefLabel, None) in links
     assert str(links.value(EUROVOC["4581"], SKOS.prefLabel)) == "guardianship"
+    act_names = {str(o) for o in links.objects(DIR_2011_36, RDFS.label)}
+    assert act_names == {"Directive 2011/36", "Richtlijn 2011/36"}
 
 
 def test_links_refuses_an_identifier_no_list_holds(tmp_path: Path) -> None:
@@ -244,6 +246,14 @@ def test_links_refuses_an_identifier_no_list_holds(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "http://eurovoc.europa.eu/99999999: no EuroVoc concept" in result.stderr
     assert not out.exists()
+    subdivision = tmp_path / "subdivision.ttl"
+    subdivision.write_text(
+        "<https://w3id.org/thbkg/recommendation/2018-32> <https://w3id.org/thbkg/ontology#"
+        "legalAnchor> <http://data.europa.eu/eli/dir/2011/36/oj/art_18> .\n",
+        encoding="utf-8",
+    )
+    result = run_cli("links", str(subdivision), "-o", str(out))
+    assert result.returncode == 1 and "art_18: not an act-level ELI" in result.stderr
     unparseable = tmp_path / "broken.ttl"
     unparseable.write_text("<a> <b> .\n", encoding="utf-8")
     result = run_cli("links", str(unparseable), "-o", str(out))
@@ -343,3 +353,44 @@ def test_query_investigative_capacity(service: SparqlService) -> None:
         "Local authorities of major cities",
     }
     assert len(rows[1]["addressees"].split(", ")) == 5  # 2018/39's five addressees
+
+
+# ------------------------------------------------------------------ pages
+
+
+def _page(client, path: str, lang: str = "en") -> str:
+    response = client.get(f"{path}?lang={lang}", headers={"Accept": "text/html"})
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_recommendation_page_shows_tags_with_their_evidence(client) -> None:
+    html = _page(client, "/recommendation/2018-33")
+    section = html.split('class="annotations"', 1)[1].split("</section>", 1)[0]
+    assert "not Myria" in section
+    assert ">unaccompanied child</a>" in section  # a EuroVoc subject by its label
+    assert ">Unaccompanied foreign minors</a>" in section  # a group, by our label
+    assert ">Create or recognise a structure</a>" in section
+    assert ">Directive 2011/36</a>, article 16" in section
+    assert "tagged by the curators, from the words" in section
+    assert '<span lang="fr">mineurs étrangers non accompagnés</span>' in section
+    french = _page(client, "/recommendation/2018-42", "fr")
+    assert "étiqueté par les curateurs, d&#39;après les mots" in french
+    assert (
+        "Services de formation de la police</span>&nbsp;» (dans la cellule des destinataires)"
+        in french
+    )
+
+
+def test_eurovoc_links_show_by_label(client) -> None:
+    html = _page(
+        client, "/theme/ameliorer-la-detection-et-la-protection-des-victimes-mineures-d-age"
+    )
+    assert ">unaccompanied child</a>" in html and ">c_63446d6e</a>" not in html
+
+
+def test_group_and_action_pages_dereference(client) -> None:
+    assert "Nigeriaanse minderjarige meisjes" in _page(client, "/group/jeunes-mineures-nigerianes")
+    assert "Allocate investigative capacity" in _page(client, "/action/scheme")
+    turtle = client.get("/graph/annotations", headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 200 and b"thb:evidence" in turtle.data

@@ -130,7 +130,7 @@ def test_a_distribution_per_download_format(description: Graph) -> None:
 
 def test_statistics_of_an_other_graph(tmp_path: Path, settings) -> None:
     minimal = ROOT / "tests" / "data" / "valid" / "minimal.ttl"
-    other = KnowledgeGraph.load(settings.with_overrides(data=(minimal,), inferred=()))
+    other = KnowledgeGraph.load(settings.with_overrides(data=(minimal,), inferred=(), annotations=()))
     stats = statistics(other)
     assert stats.graphs[DATA_GRAPH] == len(load_graph([minimal]))
     assert stats.classes[THB.Recommendation] == 1

@@ -238,7 +238,7 @@ def hostile_client(settings, tmp_path_factory):
     data.set((rec, THB.text, Literal("<b>bold</b> & <i>more</i>", lang="fr")))
     path: Path = tmp_path_factory.mktemp("hostile") / "hostile.ttl"
     data.serialize(path, format="turtle")
-    custom = settings.with_overrides(data=(path,), inferred=())
+    custom = settings.with_overrides(data=(path,), inferred=(), annotations=())
     app = create_app(custom, KnowledgeGraph.load(custom, validate=False))
     return app.test_client()
 

@@ -6,12 +6,14 @@ for linked resources; Jinja2 escapes every value. No page needs JavaScript.
 
 from __future__ import annotations
 
+from functools import partial
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, render_template, request
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, RDF, SKOS
 
+from ..annotations import tags
 from ..catalogue import Catalogue
 from ..describe import SPARQL_ENDPOINT
 from ..formats import HTML, RDF_FORMATS
@@ -194,6 +196,7 @@ def render_resource(path: str) -> str:
     context: dict[str, object] = {"node": iri}
     if kind == "recommendation":
         context["qualified"] = _qualifications(cat, iri)
+        context["tags"] = tags(partial(_select, cat), iri)
     elif kind == "actor":
         context["ancestors"] = cat.ancestors(iri)
         context["children"] = sorted(cat.union.subjects(ORG.subOrganizationOf, iri))
@@ -215,6 +218,11 @@ def render_resource(path: str) -> str:
         )
     context["incoming"] = sorted(set(cat.incoming(iri)))
     return _render(f"{kind}.html", path, title, **context)
+
+
+def _select(cat: Catalogue, query: str, **bindings: object) -> list[dict[str, object]]:
+    """A page query on the union graph, values bound (the store interface's ``select``)."""
+    return [row.asdict() for row in cat.union.query(query, initBindings=bindings)]
 
 
 def _qualifications(cat: Catalogue, iri: URIRef) -> dict[URIRef, list[str]]:

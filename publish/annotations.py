@@ -1,8 +1,7 @@
 """The curators' tags of a recommendation with their evidence, as a page shows them (issue 10).
 
-The query is SPARQL text with the recommendation bound, so the same function reads an rdflib
-graph today and the store interface (``Store.select(query, recommendation=...)``) once it is
-the web tier's only read path.
+The query is SPARQL text with the recommendation bound, read through the store interface
+(``Store.select(query, recommendation=...)``), embedded or remote.
 """
 
 from __future__ import annotations

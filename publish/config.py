@@ -9,17 +9,6 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TypeVar
 
-from rdflib import URIRef
-
-from .namespaces import (
-    ANNOTATIONS_GRAPH,
-    DATA_GRAPH,
-    GRAPHS,
-    INFERRED_GRAPH,
-    LINKS_GRAPH,
-    ONTOLOGY_GRAPH,
-)
-
 ROOT = Path(__file__).resolve().parent.parent
 Number = TypeVar("Number", int, float)
 
@@ -44,18 +33,26 @@ class Settings:
     max_rows: int = 10_000
     max_body: int = 100_000
     engine: str = "rdflib"  # SPARQL engine: "rdflib" or "oxigraph" (THBKG_ENGINE)
+    # Where `thbkg serve` without --store keeps the store it builds from the shipped data.
+    cache: Path | None = None  # THBKG_CACHE; else $XDG_CACHE_HOME/thbkg or ~/.cache/thbkg
+    endpoint_timeout: float = 10.0  # seconds a --sparql-endpoint may take to answer
 
-    def graph_files(self) -> tuple[tuple[URIRef, tuple[Path, ...]], ...]:
-        """Each named graph we publish with the files that fill it, in ``GRAPHS`` order: the one
-        list that loading, validation, downloads and store builds read."""
-        files = {
-            DATA_GRAPH: self.data,
-            ONTOLOGY_GRAPH: (self.ontology,),
-            INFERRED_GRAPH: self.inferred,
-            ANNOTATIONS_GRAPH: self.annotations,
-            LINKS_GRAPH: self.links,
+    def cache_dir(self) -> Path:
+        """The directory of the cached default store (read when needed, not at import)."""
+        if self.cache is not None:
+            return self.cache
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "thbkg"
+
+    def graph_sources(self) -> dict[str, tuple[Path, ...]]:
+        """Each named graph (``graph/NAME``) and the files it is built from, in build order:
+        the one list that build, the store cache and serve read."""
+        return {
+            "data": self.data,
+            "ontology": (self.ontology,),
+            "inferred": self.inferred,
+            "annotations": self.annotations,
+            "links": self.links,
         }
-        return tuple((name, tuple(files[name])) for name in GRAPHS)
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given fields replaced; ``None`` values are ignored."""
@@ -85,11 +82,14 @@ _ENV_CASTS = {
     "max_rows": _positive(int),
     "max_body": _positive(int),
     "engine": _engine,
+    "endpoint_timeout": _positive(float),
+    "cache": Path,
 }
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
-    """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE."""
+    """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE,
+    THBKG_ENDPOINT_TIMEOUT, THBKG_CACHE."""
     environ = os.environ if environ is None else environ
     overrides: dict[str, object] = {}
     for f in fields(Settings):

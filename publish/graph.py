@@ -21,6 +21,7 @@ from .namespaces import (
     LINKS_GRAPH,
     ONTOLOGY_GRAPH,
     bind_prefixes,
+    graph_iri,
 )
 
 # Generated graphs (by `thbkg reason`, `thbkg links`): a missing file is an empty graph.
@@ -78,11 +79,11 @@ def load_graph(paths: Iterable[Path]) -> Graph:
 
 
 def load_dataset(settings: Settings) -> Dataset:
-    """The published dataset: every named graph of ``settings.graph_files()``, union default;
+    """The published dataset: every named graph of ``settings.graph_sources()``, union default;
     the generated ones (inferred, links) only when their files are there."""
     dataset = bind_prefixes(Dataset(default_union=True))
-    for name, paths in settings.graph_files():
-        graph = dataset.graph(name)
+    for name, paths in settings.graph_sources().items():
+        graph = dataset.graph(graph_iri(name))
         for path in paths:
             if name not in _GENERATED or Path(path).is_file():
                 parse_into(graph, path)
@@ -121,5 +122,5 @@ class KnowledgeGraph:
         return knowledge
 
     def graph(self, iri: object) -> Graph:
-        """One named graph (``DATA_GRAPH``, ``ONTOLOGY_GRAPH``, ... of ``GRAPHS``)."""
+        """One named graph (``DATA_GRAPH``, ``ONTOLOGY_GRAPH``, ``ANNOTATIONS_GRAPH`` ...)."""
         return self.dataset.graph(iri)

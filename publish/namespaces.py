@@ -52,9 +52,7 @@ ONTOLOGY_GRAPH = graph_iri("ontology")
 INFERRED_GRAPH = graph_iri("inferred")
 ANNOTATIONS_GRAPH = graph_iri("annotations")  # the curators' tags, each with its evidence
 LINKS_GRAPH = graph_iri("links")  # labels of the external concepts we link to
-#: Every named graph we publish, in order; the SPARQL default graph is their union. Which files
-#: fill each one is ``Settings.graph_files()``.
-GRAPHS = (DATA_GRAPH, ONTOLOGY_GRAPH, INFERRED_GRAPH, ANNOTATIONS_GRAPH, LINKS_GRAPH)
+# Which named graphs we publish, and the files that fill them: ``Settings.graph_sources()``.
 
 PREFIXES: dict[str, Namespace] = {
     "thb": THB,

@@ -21,7 +21,6 @@ from publish.namespaces import (
     CURATORS,
     DATA_GRAPH,
     EUROVOC,
-    GRAPHS,
     LINKS_GRAPH,
     THB,
     resource,
@@ -198,7 +197,9 @@ def test_annotated_fixture_conforms(settings: Settings) -> None:
 def test_shipped_data_and_annotations_conform_and_load(settings: Settings) -> None:
     knowledge = KnowledgeGraph.load(settings)  # validates data and annotations together
     assert len(knowledge.graph(ANNOTATIONS_GRAPH)) > 500
-    assert [name for name, _ in settings.graph_files()] == list(GRAPHS)
+    names = ["data", "ontology", "inferred", "annotations", "links"]
+    assert list(settings.graph_sources()) == names
+    assert settings.graph_sources()["annotations"] == settings.annotations
 
 
 # ------------------------------------------------------------------ the report's pages

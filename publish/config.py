@@ -55,8 +55,13 @@ class Settings:
         }
 
     def with_overrides(self, **overrides: object) -> Settings:
-        """A copy with the given fields replaced; ``None`` values are ignored."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        """A copy with the given fields replaced; ``None`` values are ignored. Other data
+        drops the annotations unless they are given too: the curators' tags belong to the
+        recommendations they were made on."""
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        if "data" in changes and "annotations" not in changes:
+            changes["annotations"] = ()
+        return replace(self, **changes)
 
 
 def _engine(name: str) -> str:

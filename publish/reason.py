@@ -8,18 +8,19 @@ import multiprocessing
 import os
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Iterable
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
+from .chunking import description
 from .config import Settings
 from .errors import Inconsistent, ReasonerUnavailable
 from .explain import explain
 from .graph import load_graph
+from .lifecycle import end_with_parent
 from .namespaces import BASE, THB, bind_prefixes
 
 # The OWL 2 datatype map (OWL 2 Structural Specification, section 4): HermiT rejects the rest.
@@ -228,20 +229,6 @@ def _infer_ntriples(ontology: bytes, data: bytes) -> bytes:
     return inferred.serialize(format="nt", encoding="utf-8")
 
 
-def _description(graph: Graph, node: URIRef) -> Iterator[tuple]:
-    """The triples of ``node`` and of the blank nodes it leads to (its qualified addressings)."""
-    stack, seen = [node], set()
-    while stack:
-        subject = stack.pop()
-        if subject in seen:
-            continue
-        seen.add(subject)
-        for triple in graph.triples((subject, None, None)):
-            yield triple
-            if isinstance(triple[2], BNode):
-                stack.append(triple[2])
-
-
 def partition(data: Graph, size: int) -> tuple[Graph, list[Graph]]:
     """The shared part (actors, themes, reports, places) and the recommendations in chunks."""
     recommendations = sorted(r for r in data.subjects(RDF.type, THB.Recommendation))
@@ -249,7 +236,7 @@ def partition(data: Graph, size: int) -> tuple[Graph, list[Graph]]:
     for start in range(0, len(recommendations), size):
         chunk = Graph()
         for rec in recommendations[start : start + size]:
-            for triple in _description(data, rec):
+            for triple in description(data, rec):
                 chunk.add(triple)
                 owned.add(triple)
         chunks.append(chunk)
@@ -280,8 +267,10 @@ def infer(
     workers = workers or min(len(chunks), os.cpu_count() or 1)
     context = multiprocessing.get_context("spawn")
     inferred = bind_prefixes(Graph())
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for result in pool.map(_infer_ntriples, [ontology_nt] * len(inputs), inputs):
+    # Pool, not ProcessPoolExecutor: leaving the block on an error or SIGTERM terminates the
+    # workers (and each stops its Java) instead of waiting for every chunk to finish.
+    with context.Pool(workers, initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
+        for result in pool.starmap(_infer_ntriples, [(ontology_nt, i) for i in inputs]):
             inferred.parse(data=result, format="nt")
     for triple in data:
         inferred.remove(triple)

@@ -174,15 +174,17 @@ def _graph_of(triples: Iterable[ox.Triple], retyper: Retyper = _NO_RETYPING) -> 
 class EmbeddedStore:
     """A pyoxigraph store in this process: a built store opened read-only, or one in memory."""
 
-    def __init__(self, store: ox.Store) -> None:
+    def __init__(self, store: ox.Store, location: Path | None = None) -> None:
         self.store = store
+        self.location = location  # the pyoxigraph directory, which query workers open too
         self.retyper = _NO_RETYPING
         self.retyper = Retyper.of(self, ONTOLOGY_GRAPH)
 
     @classmethod
     def open(cls, location: Path) -> EmbeddedStore:
         """The on-disk store of a built store directory, read-only."""
-        return cls(ox.Store.read_only(str(Path(location) / OXIGRAPH_DIR)))
+        directory = Path(location) / OXIGRAPH_DIR
+        return cls(ox.Store.read_only(str(directory)), directory)
 
     def _query(self, query: str, bindings: Mapping[str, Identifier]) -> object:
         return self.store.query(
@@ -368,13 +370,19 @@ class RemoteStore:
         accept: str,
         default: Iterable[URIRef] | None = None,
         named: Iterable[URIRef] | None = None,
+        *,
+        base: str | None = None,
+        timeout: float | None = None,
     ) -> object:
-        """POST a query (SPARQL 1.1 Protocol, form-encoded); the open HTTP response."""
-        fields = [("query", sparql_prologue() + query)]
-        fields += [
-            ("default-graph-uri", str(g)) for g in (self.graphs if default is None else default)
-        ]
-        fields += [("named-graph-uri", str(g)) for g in (self.graphs if named is None else named)]
+        """POST a query (SPARQL 1.1 Protocol, form-encoded); the open HTTP response.
+
+        Our prefixes are declared first (and ``base``, for a user's query with relative IRIs)."""
+        default = self.graphs if default is None else default
+        named = self.graphs if named is None else named
+        prologue = (f"BASE <{base}>\n" if base else "") + sparql_prologue()
+        fields = [("query", prologue + query)]
+        fields += [("default-graph-uri", str(g)) for g in default]
+        fields += [("named-graph-uri", str(g)) for g in named]
         request = urllib.request.Request(
             self.endpoint,
             data=urllib.parse.urlencode(fields).encode("utf-8"),
@@ -382,7 +390,8 @@ class RemoteStore:
             method="POST",
         )
         try:
-            return urllib.request.urlopen(request, timeout=self.timeout)  # noqa: S310 - http(s) only
+            seconds = self.timeout if timeout is None else timeout
+            return urllib.request.urlopen(request, timeout=seconds)  # noqa: S310 - http(s) only
         except urllib.error.HTTPError as exc:
             detail = exc.read(300).decode("utf-8", "replace").strip()
             raise StoreUnavailable(
@@ -390,19 +399,20 @@ class RemoteStore:
                 + (f": {detail}" if detail else "")
             ) from None
         except TimeoutError as exc:
-            raise self._timeout() from exc
+            raise self._timeout(seconds) from exc
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError | socket.timeout):
-                raise self._timeout() from exc
+                raise self._timeout(seconds) from exc
             raise StoreUnavailable(
                 f"the SPARQL endpoint {self.endpoint} cannot be reached: {exc.reason}"
             ) from None
 
     term = staticmethod(json_term)
 
-    def _timeout(self) -> StoreTimeout:
+    def _timeout(self, seconds: float | None = None) -> StoreTimeout:
+        seconds = self.timeout if seconds is None else seconds
         return StoreTimeout(
-            f"the SPARQL endpoint {self.endpoint} did not answer within {self.timeout:g} s"
+            f"the SPARQL endpoint {self.endpoint} did not answer within {seconds:g} s"
         )
 
     def read(self, response: object) -> bytes:
@@ -446,7 +456,8 @@ class RemoteStore:
     def _stream(self, query: str, graph: URIRef) -> Iterator[ox.Triple]:
         response = self.request(query, formats.NTRIPLES.media_type, default=(graph,))
         with response:  # type: ignore[attr-defined]
-            yield from ox.parse(response, ox.RdfFormat.N_TRIPLES)
+            for q in ox.parse(response, ox.RdfFormat.N_TRIPLES):
+                yield self.retyper.triple(ox.Triple(q.subject, q.predicate, q.object))
 
     def dump(self, fmt: Format, graph: URIRef | None = None) -> Iterator[bytes]:
         """The union (or one named graph) in ``fmt``: each graph is read from the endpoint as

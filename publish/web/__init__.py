@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     Every request reads through the site's store; only small, fixed-size things (the dataset
     description, the ontology and shapes documents) are prepared here, once.
     """
-    from . import pages, resources, responses
+    from . import headers, pages, resources, responses
 
     settings = settings or from_environment()
     site = site or open_built(cached_store(settings), settings)
@@ -28,6 +28,7 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     shapes = load_graph([settings.shapes])
     app.extensions["thbkg.catalogue"] = Catalogue(site.store, site.stats, shapes, site.version)
     responses.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(pages.bp)
     init_sparql(app, settings, site)
     # Last: its catch-all route maps every other path onto a resource IRI.

@@ -1,12 +1,15 @@
 """``/sparql``: the SPARQL 1.1 Protocol for queries, a Service Description, CORS, the editor page.
 
-A thin shell over ``publish.sparql``: read the protocol's parameters, prepare the query (parse
-and guard), negotiate a format among those the query form allows, run it to completion in the
-core, and send bytes. Every error answered on ``/sparql`` (and below it) is a plain-text
-message with the CORS headers: a client mistake is a 4xx, a query past the limit a 503.
+A thin shell over ``publish.sparql``: read the protocol's parameters, hand the query, the
+dataset and the client's format wishes to the query service (whose worker parses, guards,
+negotiates, evaluates and renders within one deadline), and send the bytes. Every error
+answered on ``/sparql`` (and below it) is a plain-text message with the CORS headers: a client
+mistake is a 4xx, a query stopped by a limit a 503 (429 for a client over its share).
 """
 
 from __future__ import annotations
+
+import atexit
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from rdflib import BNode, Graph, Literal, URIRef
@@ -17,7 +20,14 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from .. import formats
 from ..build import Site
 from ..config import Settings
-from ..errors import NotAcceptable, QueryError, ThbkgError, TooLarge, UnsupportedMediaType
+from ..errors import (
+    NotAcceptable,
+    Overloaded,
+    QueryError,
+    ThbkgError,
+    TooLarge,
+    UnsupportedMediaType,
+)
 from ..namespaces import ENTAILMENT, SD, W3C_FORMATS, bind_prefixes, sparql_prologue
 from ..queries import load_queries
 from ..sparql import SparqlService
@@ -39,9 +49,11 @@ bp = Blueprint("sparql", __name__)
 
 
 def init_app(app: Flask, settings: Settings, site: Site) -> None:
-    """Open the query engine over the site's store and load the stored queries, once, at
-    start-up; register ``/sparql``."""
-    app.extensions["thbkg.sparql"] = SparqlService.over_store(site.store, site.stats, settings)
+    """Start the query workers over the site's store (or its endpoint) and read the stored
+    queries, once, at start-up; register ``/sparql``."""
+    service = SparqlService.over_site(site, settings)
+    atexit.register(service.close)
+    app.extensions["thbkg.sparql"] = service
     app.extensions["thbkg.queries"] = load_queries(settings.queries)
     app.register_blueprint(bp)
 
@@ -57,7 +69,10 @@ def _text(message: str, status: int) -> Response:
 
 @bp.errorhandler(ThbkgError)
 def _domain_error(exc: ThbkgError) -> Response:
-    return _text(exc.message, exc.http_status)
+    response = _text(exc.message, exc.http_status)
+    if isinstance(exc, Overloaded):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @bp.errorhandler(HTTPException)
@@ -153,24 +168,18 @@ def endpoint() -> Response:
                 f"no query: send the query parameter or an {formats.SPARQL_QUERY_BODY} body"
             )
         return _describe_or_edit()
-    core = service()
-    prepared = core.prepare(
+    # ``format=`` (a name, suffix or media type) overrides Accept when the query form can take
+    # it; the worker decides, since only it knows the form. Clients such as SPARQLWrapper also
+    # send names we do not use: those fall back to Accept.
+    output, body = service().answer(
         queries[0],
         tuple(params.getlist("default-graph-uri")),
         tuple(params.getlist("named-graph-uri")),
+        accept=request.headers.get("Accept"),
+        format_override=params.get("format"),
+        client=request.remote_addr,
     )
-    chosen = _choose(prepared.offers, params.get("format"))
-    body = core.run(prepared, chosen.name)
-    return Response(body, 200, content_type=chosen.content_type)
-
-
-def _choose(offers: tuple[formats.Format, ...], override: str | None) -> formats.Format:
-    """``format=`` (a name, suffix or media type) overrides ``Accept`` when it names a format
-    this query form can take; clients such as SPARQLWrapper also send names we do not use."""
-    wanted = formats.by_name(override) if override else None
-    if wanted in offers:
-        return wanted
-    return _negotiate(offers)
+    return Response(body, 200, content_type=formats.by_name(output).content_type)
 
 
 def _negotiate(offers: tuple[formats.Format, ...]) -> formats.Format:
@@ -224,8 +233,9 @@ def service_description(endpoint_iri: str) -> Graph:
     limits = (
         f"Read-only; SERVICE is refused and FROM selects only this dataset's graphs; "
         f"queries stop after {core.settings.query_timeout:g} s and return at most "
-        f"{core.settings.max_rows} rows; engine: {core.engine.name}."
+        f"{core.settings.max_rows} rows; engine: {core.engine}."
     )
+    counts = core.statistics()
     graph.add((node, DCTERMS.description, Literal(limits, lang="en")))
     dataset, default = BNode(), BNode()
     graph.add((node, SD.defaultDataset, dataset))
@@ -233,13 +243,13 @@ def service_description(endpoint_iri: str) -> Graph:
     graph.add((dataset, SD.defaultGraph, default))
     graph.add((default, RDF.type, SD.Graph))
     graph.add((default, DCTERMS.description, Literal("The union of the named graphs.", lang="en")))
-    graph.add((default, VOID.triples, Literal(core.union_size)))
-    for iri in sorted(core.known):
+    graph.add((default, VOID.triples, Literal(counts[""])))
+    for iri in sorted(URIRef(k) for k in counts if k):
         named, described = BNode(), BNode()
         graph.add((dataset, SD.namedGraph, named))
         graph.add((named, RDF.type, SD.NamedGraph))
         graph.add((named, SD.name, iri))
         graph.add((named, SD.graph, described))
         graph.add((described, RDF.type, SD.Graph))
-        graph.add((described, VOID.triples, Literal(core.sizes[iri])))
+        graph.add((described, VOID.triples, Literal(counts[str(iri)])))
     return graph

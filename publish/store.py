@@ -235,9 +235,13 @@ class EmbeddedStore:
         bounded: the serializer writes into a small queue that the response drains.
         """
         quads = fmt in formats.DATASET_FORMATS
-        items = map(self.retyper.quad, self._quads(graph))
-        source = items if quads else (q.triple for q in items)
-        return _streamed(source, _OX_FORMATS[fmt.name])
+
+        def items() -> Iterator[object]:  # a generator, so the dump thread can close it
+            for quad in self._quads(graph):
+                retyped = self.retyper.quad(quad)
+                yield retyped if quads else retyped.triple
+
+        return _streamed(items(), _OX_FORMATS[fmt.name])
 
 
 class _QueueWriter:
@@ -282,6 +286,10 @@ def _streamed(items: Iterable[object], rdf_format: ox.RdfFormat) -> Iterator[byt
             out.put(None)
         except BaseException as exc:  # handed to the reader, which raises it
             out.put(exc)
+        finally:  # Oxigraph's iterators must be dropped on the thread that made them
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
     thread = threading.Thread(target=work, name="thbkg-dump", daemon=True)
     thread.start()

@@ -74,6 +74,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "language": "Language",
         "mentions": "Mentions",
         "concerns": "Concerns (inferred, with the organisations its addressees belong to)",
+        "annotations": "What it is about, as the curators tag it",
+        "annotations_note": (
+            "These tags are the dataset's curators', not Myria's: "
+            "each rests on the words of the source quoted after it."
+        ),
+        "tag_subjects": "Subjects (EuroVoc)",
+        "tag_groups": "Affected groups",
+        "tag_actions": "Calls for",
+        "tag_legal_anchors": "Legal anchors",
+        "article": "article",
+        "tagged_from": "tagged by the curators, from the words",
+        "in_addressee_cell": "in the addressee cell",
         "subjects": "subjects",
         "namespace": "Namespace",
         "prefix": "prefix",
@@ -181,6 +193,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "language": "Langue",
         "mentions": "Mentionne",
         "concerns": "Concerne (déduit, avec les organisations dont relèvent ses destinataires)",
+        "annotations": "Ce dont elle traite, selon les curateurs",
+        "annotations_note": (
+            "Ces étiquettes sont celles des curateurs du jeu de données, non de Myria : "
+            "chacune repose sur les mots de la source cités à sa suite."
+        ),
+        "tag_subjects": "Sujets (EuroVoc)",
+        "tag_groups": "Groupes concernés",
+        "tag_actions": "Demande",
+        "tag_legal_anchors": "Ancrages juridiques",
+        "article": "article",
+        "tagged_from": "étiqueté par les curateurs, d'après les mots",
+        "in_addressee_cell": "dans la cellule des destinataires",
         "subjects": "sujets",
         "namespace": "Espace de noms",
         "prefix": "préfixe",

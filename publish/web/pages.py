@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, SKOS
 
+from ..annotations import tags
 from ..catalogue import Catalogue
 from ..describe import SPARQL_ENDPOINT
 from ..formats import HTML, RDF_FORMATS
@@ -229,6 +230,7 @@ def render_resource(path: str) -> str:
         context["mention_matches"] = {
             m: _objects(cat, m, SKOS.exactMatch) for m in described.objects(iri, THB.mentions)
         }
+        context["tags"] = tags(cat.store.select, iri)
     elif kind == "actor":
         context["ancestors"] = cat.ancestors(iri)
         context["children"] = cat.subjects(ORG.subOrganizationOf, iri)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from flask import Flask
 
 from ..catalogue import Catalogue
@@ -16,7 +19,7 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeGraph | Non
     Everything a request needs (descriptions, labels, the dataset description) is indexed here,
     once, so no request waits for a file or a reasoner.
     """
-    from . import pages, resources, responses
+    from . import listing, pages, resources, responses
 
     settings = settings or from_environment()
     knowledge = knowledge or KnowledgeGraph.load(settings)
@@ -24,6 +27,10 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeGraph | Non
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["thbkg.catalogue"] = Catalogue(knowledge)
+    # Until the store build writes STORE/search.sqlite, the index is built here, once.
+    index_dir = tempfile.TemporaryDirectory(prefix="thbkg-search-")
+    app.extensions["thbkg.search_dir"] = index_dir
+    listing.init_app(app, app.extensions["thbkg.catalogue"].union, Path(index_dir.name))
     responses.init_app(app)
     app.register_blueprint(pages.bp)
     init_sparql(app, settings, knowledge)

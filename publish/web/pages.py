@@ -16,7 +16,7 @@ from ..catalogue import Catalogue
 from ..describe import SPARQL_ENDPOINT
 from ..formats import HTML, RDF_FORMATS
 from ..namespaces import BASE, DATASET, THB
-from . import docs
+from . import docs, listing
 from .i18n import LANGUAGES, choose_language, translator
 from .responses import catalogue, conditional, href
 
@@ -53,6 +53,22 @@ class View:
                 return href(local) + query + (f"#{fragment}" if fragment else "")
             return text
         return None
+
+    def label_lang(self, node: object) -> str:
+        """The language of ``node``'s label when it is not the page's (a fallback), else ''."""
+        labels = self.cat.labels(node)
+        if not labels or self.lang in labels:
+            return ""
+        label = self.label(node)
+        return next((tag for tag, text in sorted(labels.items()) if text == label and tag), "")
+
+    def href_of(self, iri: str) -> str | None:
+        """``href`` of an IRI given as text (the search index keeps IRIs as text)."""
+        return self.href(URIRef(iri))
+
+    def name(self, iri: str) -> tuple[str, str]:
+        """(label, its language) of an IRI given as text, from the search index."""
+        return listing.search_index().label(iri, self.lang)
 
     def slug(self, node: object) -> str:
         """The last segment of one of our IRIs, as filter parameters take it."""
@@ -130,38 +146,42 @@ def _slug_filter(name: str, cls: URIRef, prefix: str) -> URIRef | None:
 
 @bp.route("/", methods=["GET"])
 def index() -> Response:
-    """The landing page: what the dataset is, counts, themes, actors, every recommendation."""
+    """The landing page: search, facets with counts, charts, the list; CSV or JSON on request."""
     cat = catalogue()
-    theme = _slug_filter("theme", THB.Theme, "theme")
-    actor = _slug_filter("actor", THB.Actor, "actor")
-    year_text = request.args.get("year") or None
-    if year_text is not None and not (
-        year_text.isascii() and year_text.isdigit() and len(year_text) <= 4
-    ):
-        abort(400, f"year must be a year such as 2018, not {year_text[:40]!r}")
-    year = int(year_text) if year_text is not None else None
-    if year is not None and year not in cat.years():
-        abort(400, f"no recommendation of year {year}")
-    rows = cat.filtered(theme=theme, actor=actor, year=year)
+    sel = listing.selection()
     lang = choose_language(request)
+    table = listing.wanted_table()
+    if table is not None:
+        return listing.table_response(table, sel, lang)
+    view = View(cat, lang)
+    index = listing.search_index()
+    total = index.count(sel)
+    page = listing.page_number(total)
+    hits = index.search(sel, limit=listing.PAGE_SIZE, offset=(page - 1) * listing.PAGE_SIZE)
     body = _render(
         "index.html",
         None,
-        translator(lang)("site"),
-        rows=rows,
+        view.t("site"),
+        hits=hits,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // listing.PAGE_SIZE)),
+        sel=sel,
+        facets=listing.facets(sel, lang, view.url),
+        charts=listing.chart_set(sel, lang, view.t, view.href_of),
+        filtered=sel != listing.Selection(),
         counts=cat.counts,
         stats=cat.stats,
-        themes=cat.theme_tree,
-        actors=cat.actors_by_label(lang),
         reports=cat.instances(THB.Report),
-        years=cat.years(),
-        selected={"theme": theme, "actor": actor, "year": year},
         downloads=cat.downloads(),
+        table_path=listing.export.TABLE_PATH,
         sparql=href("sparql"),
     )
-    response = conditional(body, HTML, vary=("Accept-Language",))
+    response = conditional(body, HTML, vary=("Accept", "Accept-Language"))
     response.headers["Link"] = (
-        '</dataset>; rel="describedby", </.well-known/void>; rel="describedby"'
+        '</dataset>; rel="describedby", </.well-known/void>; rel="describedby", '
+        f'<{view.url(format="csv", page=None)}>; rel="alternate"; type="text/csv", '
+        f'<{view.url(format="json", page=None)}>; rel="alternate"; type="application/json"'
     )
     return response
 

@@ -1,0 +1,104 @@
+"""Search and facet latency on a large graph: build the index, then time typical requests.
+
+    python bench/generate.py -n 100000 -o /tmp/g100k.ttl      # synthetic data (branch validation)
+    python bench/bench_search.py --data /tmp/g100k.ttl [--runs 21]
+
+Loads the data into an in-memory Oxigraph store, builds ``search.sqlite`` from it through the
+same SPARQL the store build runs, and prints the build time and the median latency of: a text
+query (one word, two words, a rare word), the facet counts of a state, a listing page, and,
+for comparison, one facet's counts asked of Oxigraph in SPARQL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from timing import median_seconds  # noqa: E402
+
+from publish.config import Settings  # noqa: E402
+from publish.engines import from_oxigraph  # noqa: E402
+from publish.search import SearchIndex, Selection, build_index  # noqa: E402
+
+# The actor facet's counts in SPARQL, as a store-backed facet would ask them.
+ACTOR_COUNTS = """PREFIX thb: <https://w3id.org/thbkg/ontology#>
+PREFIX org: <http://www.w3.org/ns/org#>
+SELECT ?actor (COUNT(DISTINCT ?r) AS ?n) WHERE {
+  ?r thb:addressedTo ?a . ?a org:subOrganizationOf* ?actor .
+} GROUP BY ?actor"""
+
+
+class OxigraphSelect:
+    """A store that answers ``select`` from an in-memory Oxigraph store (the union graph)."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self.store = store
+
+    def select(self, query: str, **bindings: object) -> list[dict[str, object]]:
+        solutions = self.store.query(query, use_default_graph_as_union=True)
+        names = [v.value for v in solutions.variables]
+        return [{n: from_oxigraph(s[n]) for n in names if s[n] is not None} for s in solutions]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="a data graph (Turtle)")
+    parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--index", type=Path, help="keep the index here; reuse it if present")
+    args = parser.parse_args()
+    store = ox.Store()
+    started = time.perf_counter()
+    store.bulk_load(path=str(args.data), format=ox.RdfFormat.TURTLE)
+    store.bulk_load(path=str(Settings().ontology), format=ox.RdfFormat.TURTLE)
+    print(f"load into Oxigraph: {time.perf_counter() - started:.1f} s, {len(store)} quads")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = args.index or Path(tmp) / "search.sqlite"
+        if not path.exists():
+            started = time.perf_counter()
+            count = build_index(OxigraphSelect(store), path)
+            took = time.perf_counter() - started
+            print(
+                f"build index: {count} recommendations in {took:.1f} s, "
+                f"{path.stat().st_size / 1e6:.0f} MB"
+            )
+        index = SearchIndex(path)
+        police = "https://w3id.org/thbkg/actor/police"
+        cases = {
+            "search 'mineur' (page of 50)": lambda: index.search(Selection(q="mineur")),
+            "count 'mineur'": lambda: index.count(Selection(q="mineur")),
+            "search 'victimes nigeriane'": lambda: index.search(Selection(q="victimes nigeriane")),
+            "search 'esperanto' (rare)": lambda: index.search(Selection(q="esperanto")),
+            "facets, no filter": lambda: index.facets(Selection()),
+            "facets, q='mineur'": lambda: index.facets(Selection(q="mineur")),
+            "facets, actor=police": lambda: index.facets(Selection(actor=police)),
+            "page 1 of everything": lambda: index.search(Selection()),
+            "landing (search+count+facets+by name), q='mineur'": lambda: (
+                index.search(Selection(q="mineur")),
+                index.count(Selection(q="mineur")),
+                index.facets(Selection(q="mineur")),
+                index.addressed(Selection(q="mineur")),
+            ),
+        }
+        for name, call in cases.items():
+            median = median_seconds(call, args.runs, warmup=2)
+            print(f"{name:55s} median {median * 1000:7.1f} ms")
+        sparql = median_seconds(
+            lambda: list(store.query(ACTOR_COUNTS, use_default_graph_as_union=True)),
+            max(3, args.runs // 7),
+            warmup=1,
+        )
+        print(
+            f"{'for comparison: actor counts in SPARQL (Oxigraph)':55s} "
+            f"median {sparql * 1000:7.1f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import weakref
 from pathlib import Path
 
 from flask import Flask
@@ -28,9 +30,9 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeGraph | Non
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["thbkg.catalogue"] = Catalogue(knowledge)
     # Until the store build writes STORE/search.sqlite, the index is built here, once.
-    index_dir = tempfile.TemporaryDirectory(prefix="thbkg-search-")
-    app.extensions["thbkg.search_dir"] = index_dir
-    listing.init_app(app, app.extensions["thbkg.catalogue"].union, Path(index_dir.name))
+    index_dir = tempfile.mkdtemp(prefix="thbkg-search-")
+    weakref.finalize(app, shutil.rmtree, index_dir, ignore_errors=True)
+    listing.init_app(app, app.extensions["thbkg.catalogue"].union, Path(index_dir))
     responses.init_app(app)
     app.register_blueprint(pages.bp)
     init_sparql(app, settings, knowledge)

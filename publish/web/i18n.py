@@ -99,6 +99,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "chart_hierarchy": "Actor hierarchy, with recommendations including sub-organisations",
         "csv_note": "one row per recommendation",
         "fallback": "no label in this language: shown in the language named",
+        # The SPARQL editor and its no-JavaScript results (publish/web/sparql.py).
+        "editor_title": "SPARQL query editor",
+        "editor_intro": "Queries run against {endpoint} "
+        "(SPARQL 1.1 Protocol, read-only). The default graph "
+        "is the union of the named graphs {graphs}. Queries stop after {timeout} s and return"
+        " at most {max_rows} rows; SERVICE is refused. The prefixes below are also known "
+        "without being declared.",
+        "researchers_queries": "Researchers' queries",
+        "run_no_js": "Run without JavaScript",
+        "run": "Run",
+        "results_title": "Query result",
+        "query_text": "Query",
+        "answer": "Answer",
+        "yes": "yes (true)",
+        "no": "no (false)",
+        "rows": "rows",
+        "result_as": "This result as",
+        "edit_query": "Open the query editor",
         # The documentation of the ontology and the shapes (publish/web/docs.py).
         "subclass_of": "Subclass of",
         "kind": "Kind",
@@ -224,6 +242,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "de leurs sous-organisations",
         "csv_note": "une ligne par recommandation",
         "fallback": "pas de libellé dans cette langue : affiché dans la langue indiquée",
+        # The SPARQL editor and its no-JavaScript results (publish/web/sparql.py).
+        "editor_title": "Éditeur de requêtes SPARQL",
+        "editor_intro": "Les requêtes s'exécutent sur {endpoint} "
+        "(protocole SPARQL 1.1, en lecture seule). Le"
+        " graphe par défaut est l'union des graphes nommés {graphs}. Les requêtes s'arrêtent "
+        "après {timeout} s et rendent au plus {max_rows} lignes ; SERVICE est refusé. Les "
+        "préfixes ci-dessous sont connus sans être déclarés.",
+        "researchers_queries": "Requêtes pour les chercheurs",
+        "run_no_js": "Exécuter sans JavaScript",
+        "run": "Exécuter",
+        "results_title": "Résultat de la requête",
+        "query_text": "Requête",
+        "answer": "Réponse",
+        "yes": "oui (true)",
+        "no": "non (false)",
+        "rows": "lignes",
+        "result_as": "Ce résultat en",
+        "edit_query": "Ouvrir l'éditeur de requêtes",
         # The documentation of the ontology and the shapes (publish/web/docs.py).
         "subclass_of": "Sous-classe de",
         "kind": "Nature",
@@ -348,6 +384,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "van hun suborganisaties",
         "csv_note": "één rij per aanbeveling",
         "fallback": "geen benaming in deze taal: getoond in de aangegeven taal",
+        "editor_title": "SPARQL-query-editor",
+        "editor_intro": "Query's worden uitgevoerd op {endpoint} "
+        "(SPARQL 1.1-protocol, alleen lezen). De "
+        "standaardgraaf is de unie van de benoemde grafen {graphs}. Query's stoppen na "
+        "{timeout} s en geven hoogstens {max_rows} rijen terug; SERVICE wordt geweigerd. De "
+        "prefixen hieronder zijn bekend zonder declaratie.",
+        "researchers_queries": "Query's voor onderzoekers",
+        "run_no_js": "Uitvoeren zonder JavaScript",
+        "run": "Uitvoeren",
+        "results_title": "Resultaat van de query",
+        "query_text": "Query",
+        "answer": "Antwoord",
+        "yes": "ja (true)",
+        "no": "nee (false)",
+        "rows": "rijen",
+        "result_as": "Dit resultaat als",
+        "edit_query": "De query-editor openen",
         "subclass_of": "Subklasse van",
         "kind": "Soort",
         "object": "objecteigenschap",

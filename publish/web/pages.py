@@ -218,9 +218,11 @@ def render_resource(path: str) -> str:
         context["ancestors"] = cat.ancestors(iri)
         context["children"] = sorted(cat.union.subjects(ORG.subOrganizationOf, iri))
         context["rows"] = cat.filtered(actor=iri)
+        context["charts"] = _charts(listing.Selection(actor=str(iri)), lang, root=str(iri))
     elif kind == "theme":
         context["narrower"] = sorted(cat.union.subjects(SKOS.broader, iri))
         context["rows"] = cat.filtered(theme=iri)
+        context["charts"] = _charts(listing.Selection(theme=str(iri)), lang)
         context["matches"] = [
             (p, o) for p in MATCH_PROPERTIES for o in sorted(cat.union.objects(iri, p))
         ]
@@ -233,8 +235,23 @@ def render_resource(path: str) -> str:
             set(cat.union.subjects(SKOS.inScheme, iri))
             | set(cat.union.objects(iri, SKOS.hasTopConcept))
         )
-    context["incoming"] = sorted(set(cat.incoming(iri)))
+    context["incoming"] = _incoming(cat, iri)
     return _render(f"{kind}.html", path, title, **context)
+
+
+def _charts(sel: listing.Selection, lang: str, root: str | None = None) -> list[listing.Chart]:
+    """The charts of an actor's or a theme's recommendations, as on the landing page."""
+    view = View(catalogue(), lang)
+    return listing.chart_set(sel, lang, view.t, view.href_of, root=root)
+
+
+def _incoming(cat: Catalogue, iri: URIRef) -> list[tuple[URIRef, list[URIRef]]]:
+    """Each resource that links to ``iri`` once, with every property it links by (a
+    recommendation both addressed to and concerning an actor was listed twice)."""
+    found: dict[URIRef, set[URIRef]] = {}
+    for subject, prop in cat.incoming(iri):
+        found.setdefault(subject, set()).add(prop)
+    return [(s, sorted(props)) for s, props in sorted(found.items())]
 
 
 def _qualifications(cat: Catalogue, iri: URIRef) -> dict[URIRef, list[str]]:

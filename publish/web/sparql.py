@@ -8,6 +8,9 @@ message with the CORS headers: a client mistake is a 4xx, a query past the limit
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlencode
+
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, VOID
@@ -20,7 +23,7 @@ from ..errors import NotAcceptable, QueryError, ThbkgError, TooLarge, Unsupporte
 from ..graph import KnowledgeGraph
 from ..namespaces import ENTAILMENT, SD, W3C_FORMATS, bind_prefixes, sparql_prologue
 from ..queries import load_queries
-from ..sparql import SparqlService
+from ..sparql import PreparedQuery, SparqlService
 
 #: The W3C format IRI (``http://www.w3.org/ns/formats/``) of each result format we write.
 _FORMAT_IRIS = {
@@ -158,6 +161,8 @@ def endpoint() -> Response:
         tuple(params.getlist("default-graph-uri")),
         tuple(params.getlist("named-graph-uri")),
     )
+    if "format" not in params and _negotiate((*prepared.offers, formats.HTML)) == formats.HTML:
+        return Response(_results_page(core, prepared), 200, content_type=formats.HTML.content_type)
     chosen = _choose(prepared.offers, params.get("format"))
     body = core.run(prepared, chosen.name)
     return Response(body, 200, content_type=chosen.content_type)
@@ -193,11 +198,62 @@ def _describe_or_edit() -> Response:
     return Response(body, 200, content_type=chosen.content_type)
 
 
+def _page_words() -> dict[str, object]:
+    """What base.html needs for a translated page with a language switch."""
+    from .i18n import LANGUAGES, choose_language
+    from .pages import View
+    from .responses import catalogue
+
+    lang = choose_language(request)
+    view = View(catalogue(), lang)
+    return {"v": view, "t": view.t, "lang": lang, "languages": LANGUAGES}
+
+
+def _results_page(core: SparqlService, prepared: PreparedQuery) -> str:
+    """A query's result as a page, for a person following a link without JavaScript."""
+    words = _page_words()
+    table: list[list[dict[str, str | None]]] = []
+    variables: list[str] = []
+    boolean = graph = None
+    if prepared.form == "ASK":
+        boolean = json.loads(core.run(prepared, "json"))["boolean"]
+    elif prepared.form == "SELECT":
+        doc = json.loads(core.run(prepared, "json"))
+        variables = doc["head"]["vars"]
+        view = words["v"]
+        for binding in doc["results"]["bindings"]:
+            row = []
+            for var in variables:
+                cell = binding.get(var)
+                if cell is None:
+                    row.append({"text": "", "href": None})
+                elif cell["type"] == "uri":
+                    row.append({"text": cell["value"], "href": view.href_of(cell["value"])})
+                else:
+                    row.append({"text": cell["value"], "href": None, "lang": cell.get("xml:lang")})
+            table.append(row)
+    else:
+        graph = core.run(prepared, "turtle").decode("utf-8")
+    query_url = request.base_url + "?" + urlencode({"query": prepared.text})
+    return render_template(
+        "sparql_results.html",
+        **words,
+        query=prepared.text,
+        form=prepared.form,
+        variables=variables,
+        table=table,
+        boolean=boolean,
+        graph=graph,
+        downloads=[(f, f"{query_url}&{urlencode({'format': f.name})}") for f in prepared.offers],
+    )
+
+
 def editor_page() -> str:
     """YASGUI over this endpoint, our prefixes filled in, every stored query one click away."""
     settings = service().settings
     return render_template(
         "sparql.html",
+        **_page_words(),
         prologue=sparql_prologue(),
         queries=current_app.extensions["thbkg.queries"],
         endpoint=request.url_root.rstrip("/") + "/sparql",

@@ -15,7 +15,7 @@ import json
 from collections.abc import Callable, Iterator
 
 from .namespaces import BASE
-from .search import Hit, SearchIndex, Selection
+from .search_index import Hit, SearchIndex, Selection
 
 BOM = "\ufeff"
 SEPARATOR = " | "

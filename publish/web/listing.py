@@ -19,7 +19,8 @@ from rdflib import Graph
 from .. import charts, export
 from ..formats import CSV, CSVW_METADATA, HTML, JSON, LIST_FORMATS, Format, by_name, negotiate
 from ..namespaces import BASE
-from ..search import INDEX_FILE, SearchIndex, Selection, build_index
+from ..search import INDEX_DIR, build_index
+from ..search_index import SearchIndex, Selection
 
 PAGE_SIZE = 50
 MAX_QUERY = 500
@@ -41,7 +42,7 @@ class GraphSelect:
 
 def init_app(app: Flask, graph: Graph, directory: Path) -> None:
     """Build the index of ``graph`` into ``directory`` and keep it open for requests."""
-    path = Path(directory) / INDEX_FILE
+    path = Path(directory) / INDEX_DIR
     build_index(GraphSelect(graph), path)
     app.extensions["thbkg.search"] = SearchIndex(path)
     app.register_blueprint(bp)

@@ -226,7 +226,7 @@ def describe_dataset(
             dist,
             DCTERMS.description,
             Literal(
-                "UTF-8 with a byte-order mark; its columns are mapped to our properties by the "
+                "UTF-8; its columns are mapped to our properties by the "
                 f"CSVW metadata {resource(download_path(CSV) + '-metadata.json')}.",
                 lang="en",
             ),

@@ -1,10 +1,12 @@
-"""Recommendations as a table to take away: CSV (UTF-8 with a BOM) and JSON, and CSVW metadata.
+"""Recommendations as a table to take away: CSV and JSON, and CSVW metadata for the whole table.
 
 One row per recommendation, with clean columns: IRIs next to their labels, lists joined by
-`` | ``, the text and the addressee cell verbatim. The CSV starts with a byte-order mark: Excel,
-which most policy readers open a CSV with, reads a CSV without one in the Windows code page and
-garbles every accent; LibreOffice, Python's ``utf-8-sig``, R's readr and CSVW processors (the
-W3C tabular data model skips a leading BOM) read it as plain UTF-8.
+`` | ``, the text and the addressee cell verbatim. The list a person exports from the landing
+page starts with a byte-order mark: Excel, which most policy readers open a CSV with, reads a
+CSV without one in the Windows code page and garbles every accent, while LibreOffice, pandas
+(``utf-8-sig``) and R skip it. The whole table, the distribution machines read through its CSVW
+metadata, has none: the metadata says UTF-8, and CSVW processors such as the ``csvw`` package
+would take a BOM for part of the first column's name.
 """
 
 from __future__ import annotations
@@ -66,11 +68,12 @@ def record(hit: Hit, label: Labeller) -> dict[str, object]:
     }
 
 
-def csv_chunks(records: Iterator[dict[str, object]]) -> Iterator[bytes]:
-    """The CSV bytes (RFC 4180, CRLF, a BOM first), one chunk per batch of rows."""
+def csv_chunks(records: Iterator[dict[str, object]], bom: bool = True) -> Iterator[bytes]:
+    """The CSV bytes (RFC 4180, CRLF, a BOM first unless ``bom`` is false), in batches."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    buffer.write(BOM)
+    if bom:
+        buffer.write(BOM)
     writer.writerow(COLUMNS)
     for n, rec in enumerate(records, start=1):
         writer.writerow(

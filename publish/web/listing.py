@@ -293,7 +293,8 @@ def whole_table() -> Response:
         export.record(hit, lambda node: index.label(node, "fr")[0])
         for hit in export.hits(index, Selection())
     )
-    response = Response(export.csv_chunks(records), content_type=CSV.content_type)
+    body = export.csv_chunks(records, bom=False)
+    response = Response(body, content_type=CSV.content_type)
     name = export.TABLE_PATH.rpartition("/")[2]
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["Link"] = (

@@ -18,7 +18,8 @@ import pytest
 from publish.namespaces import BASE
 from publish.search import build_index
 from publish.search_index import SearchIndex, Selection, highlight, words
-from publish.web.listing import GraphSelect
+
+from .conftest import union_graph
 
 ACTOR = BASE + "actor/"
 THEME = BASE + "theme/"
@@ -133,12 +134,12 @@ def test_labels_and_fallbacks(index: SearchIndex) -> None:
     assert lang == "en" and text.startswith("Improving")
 
 
-def test_build_is_atomic_and_complete(tmp_path: Path, app) -> None:
-    """The index file appears whole (written to a temporary name, then renamed)."""
+def test_build_is_atomic_and_complete(tmp_path: Path, site, knowledge) -> None:
+    """The index directory appears whole (written beside, then renamed)."""
     path = tmp_path / "search"
-    union = app.extensions["thbkg.catalogue"].union
-    assert build_index(GraphSelect(union), path) == 11
-    assert build_index(GraphSelect(union), path) == 11  # over an older one
+    union = union_graph(knowledge)
+    assert build_index(site.store, path) == 11
+    assert build_index(site.store, path) == 11  # over an older one
     assert not (tmp_path / "search.tmp").exists() and not (tmp_path / "search.old").exists()
     db = sqlite3.connect(path / "records.sqlite")
     texts = {iri: text for iri, text in db.execute("SELECT iri, text FROM recs")}

@@ -10,10 +10,10 @@ from rdflib.namespace import ORG, RDFS, SKOS
 from publish.catalogue import Catalogue
 from publish.config import Settings
 from publish.formats import HTML, JSONLD, NTRIPLES, RDF_FORMATS, RDFXML, TURTLE
-from publish.graph import KnowledgeGraph
+from publish.graph import load_graph
 from publish.namespaces import BASE, THB
 
-from .conftest import parse_rdf
+from .conftest import parse_rdf, shipped_site
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 REC = "recommendation/2018-33"
@@ -30,7 +30,9 @@ def parse(body: bytes, fmt) -> Graph:
 
 def all_paths() -> list[str]:
     """Every resource path, computed from the shipped data (parametrisation happens early)."""
-    return Catalogue(KnowledgeGraph.load(Settings(), validate=False)).paths()
+    site = shipped_site()
+    shapes = load_graph([Settings().shapes])
+    return Catalogue(site.store, site.stats, shapes, site.version).paths()
 
 
 PATHS = all_paths()

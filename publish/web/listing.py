@@ -8,15 +8,18 @@ counts beside each facet value, the charts and the CSV/JSON exports, so their nu
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from math import ceil
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, abort, current_app, request
-from rdflib import Graph
 
 from .. import charts, export
+from ..build import Site
 from ..formats import CSV, CSVW_METADATA, HTML, JSON, LIST_FORMATS, Format, by_name, negotiate
 from ..namespaces import BASE
 from ..search import INDEX_DIR, build_index
@@ -27,24 +30,17 @@ MAX_QUERY = 500
 _PREFIX = {"theme": "theme/", "actor": "actor/", "level": "level/"}
 
 
-class GraphSelect:
-    """``select`` over an rdflib graph: the index build's store until the server has one."""
-
-    def __init__(self, graph: Graph) -> None:
-        self.graph = graph
-
-    def select(self, query: str, **bindings: object) -> list[dict[str, object]]:
-        return [
-            {str(k): v for k, v in row.asdict().items()}
-            for row in self.graph.query(query, initBindings=bindings)
-        ]
-
-
-def init_app(app: Flask, graph: Graph, directory: Path) -> None:
-    """Build the index of ``graph`` into ``directory`` and keep it open for requests."""
-    path = Path(directory) / INDEX_DIR
-    build_index(GraphSelect(graph), path)
-    app.extensions["thbkg.search"] = SearchIndex(path)
+def init_app(app: Flask, site: Site) -> None:
+    """Open the search index built with the site's store; a store without one (an external
+    SPARQL endpoint, a store in memory) gets one built from it now, into a directory removed
+    with the app."""
+    directory = site.search
+    if directory is None or not directory.is_dir():
+        scratch = tempfile.mkdtemp(prefix="thbkg-search-")
+        weakref.finalize(app, shutil.rmtree, scratch, ignore_errors=True)
+        directory = Path(scratch) / INDEX_DIR
+        build_index(site.store, directory)
+    app.extensions["thbkg.search"] = SearchIndex(directory)
     app.register_blueprint(bp)
 
 
@@ -80,11 +76,17 @@ def selection() -> Selection:
     return Selection(**values)  # type: ignore[arg-type]
 
 
-def page_number(total: int) -> int:
+def page_arg() -> int:
+    """The ``?page=`` of a listing (1 when absent); a value that is no page number is a 400."""
     text = request.args.get("page") or "1"
-    if not (text.isascii() and text.isdigit()) or int(text) < 1:
-        abort(400, f"page must be a positive number, not {text[:20]!r}")
-    page = int(text)
+    if not (text.isascii() and text.isdigit() and 0 < len(text) <= 6 and int(text) > 0):
+        abort(400, f"page must be a page number such as 2, not {text[:40]!r}")
+    return int(text)
+
+
+def page_number(total: int) -> int:
+    """The asked page of a list of ``total``; past the last page is a 404."""
+    page = page_arg()
     last = max(1, ceil(total / PAGE_SIZE))
     if page > last:
         abort(404, f"page {page} is past the last page, {last}")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, render_template, request
-from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, RDF, SKOS
+from flask import Blueprint, Response, render_template, request
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, SKOS
 
 from ..catalogue import Catalogue
 from ..describe import SPARQL_ENDPOINT
@@ -22,6 +22,9 @@ from .responses import catalogue, conditional, href
 
 bp = Blueprint("pages", __name__)
 
+# The values of ?prop on ?node (a resource a page links to), in term order.
+OBJECTS = "SELECT ?v WHERE { ?node ?prop ?v } ORDER BY ?v"
+
 MATCH_PROPERTIES = (
     SKOS.exactMatch,
     SKOS.closeMatch,
@@ -32,16 +35,24 @@ MATCH_PROPERTIES = (
 
 
 class View:
-    """What templates need to show a node: its label, where it links to, how a value reads."""
+    """What templates need to show a node: its label, where it links to, how a value reads.
 
-    def __init__(self, cat: Catalogue, lang: str) -> None:
+    Values come from ``described``, the small graph the store answered for this page (a
+    resource's description, or the dataset description), never from the whole dataset."""
+
+    def __init__(self, cat: Catalogue, lang: str, described: Graph | None = None) -> None:
         self.cat = cat
         self.lang = lang
         self.t = translator(lang)
+        self.described = described if described is not None else Graph()
 
     def label(self, node: object) -> str:
         """A label in the page language, so templates never show a raw IRI."""
         return self.cat.label(node, self.lang)
+
+    def labels(self, node: object) -> dict[str, str]:
+        """Every label of ``node`` by language tag."""
+        return self.cat.labels(node)
 
     def href(self, node: object) -> str | None:
         """A local link for our resources (keeping the language), the IRI for others."""
@@ -82,15 +93,19 @@ class View:
             return {"text": "", "blank": self.properties(node)}
         return {"text": self.label(node), "href": self.href(node), "iri": str(node)}
 
+    def nodes(self, subject: object, prop: URIRef) -> list[object]:
+        """The values of ``prop`` on ``subject`` in this page's description, sorted."""
+        return sorted(self.described.objects(subject, prop))
+
     def values(self, subject: object, prop: URIRef) -> list[dict[str, object]]:
         """Every value of ``prop`` ready for a template, sorted so pages are stable."""
-        return [self.value(o) for o in sorted(self.cat.union.objects(subject, prop))]
+        return [self.value(o) for o in self.nodes(subject, prop)]
 
     def properties(
         self, subject: object
     ) -> list[tuple[dict[str, object], list[dict[str, object]]]]:
-        """Every (property, values) of ``subject`` in the published graph, by property label."""
-        graph = self.cat.union if (subject, None, None) in self.cat.union else self.cat.description
+        """Every (property, values) of ``subject`` in this page's description, by label."""
+        graph = self.described
         props = sorted(set(graph.predicates(subject)), key=self.label)
         return [
             (self.value(p), [self.value(o) for o in sorted(graph.objects(subject, p))])
@@ -108,10 +123,12 @@ class View:
         return request.path + ("?" + urlencode(args) if args else "")
 
 
-def _render(template: str, path: str | None, title: str, **context: object) -> str:
+def _render(
+    template: str, path: str | None, title: str, described: Graph | None = None, **context: object
+) -> str:
     cat = catalogue()
     lang = choose_language(request)
-    view = View(cat, lang)
+    view = View(cat, lang, described)
     formats = [(f, href(path, f.suffix)) for f in RDF_FORMATS] if path is not None else []
     return render_template(
         template,
@@ -131,17 +148,6 @@ def _render(template: str, path: str | None, title: str, **context: object) -> s
         PROV=PROV,
         **context,
     )
-
-
-def _slug_filter(name: str, cls: URIRef, prefix: str) -> URIRef | None:
-    """The resource a filter parameter names, by its slug; a bad value is a 400."""
-    value = request.args.get(name)
-    if value is None or value == "":
-        return None
-    iri = catalogue().iri(f"{prefix}/{value}")
-    if iri is None or (iri, RDF.type, cls) not in catalogue().union:
-        abort(400, f"unknown {name} {value[:80]!r}")
-    return iri
 
 
 @bp.route("/", methods=["GET"])
@@ -201,42 +207,50 @@ def render_resource(path: str) -> str:
             "dataset.html",
             path,
             title,
+            cat.description,
             node=DATASET,
             stats=cat.stats,
             downloads=cat.downloads(),
             sparql=SPARQL_ENDPOINT,
         )
     if kind == "graph":
-        graph = cat.knowledge.graph(iri)  # counted in place: graph_of would copy it first
         return _render(
-            "graph.html", path, path, size=len(graph), subjects=len(set(graph.subjects()))
+            "graph.html",
+            path,
+            path,
+            size=cat.stats.graphs.get(iri, 0),
+            subjects=cat.subjects_in(iri),
         )
+    described = cat.describe(iri)
     context: dict[str, object] = {"node": iri}
+    page = listing.page_arg()
     if kind == "recommendation":
-        context["qualified"] = _qualifications(cat, iri)
+        context["qualified"] = _qualifications(described, iri)
+        context["mention_matches"] = {
+            m: _objects(cat, m, SKOS.exactMatch) for m in described.objects(iri, THB.mentions)
+        }
     elif kind == "actor":
         context["ancestors"] = cat.ancestors(iri)
-        context["children"] = sorted(cat.union.subjects(ORG.subOrganizationOf, iri))
-        context["rows"] = cat.filtered(actor=iri)
+        context["children"] = cat.subjects(ORG.subOrganizationOf, iri)
+        context["listing"] = cat.recommendations(actor=iri, page=page)
         context["charts"] = _charts(listing.Selection(actor=str(iri)), lang, root=str(iri))
     elif kind == "theme":
-        context["narrower"] = sorted(cat.union.subjects(SKOS.broader, iri))
-        context["rows"] = cat.filtered(theme=iri)
+        context["narrower"] = cat.subjects(SKOS.broader, iri)
+        context["listing"] = cat.recommendations(theme=iri, page=page)
         context["charts"] = _charts(listing.Selection(theme=str(iri)), lang)
         context["matches"] = [
-            (p, o) for p in MATCH_PROPERTIES for o in sorted(cat.union.objects(iri, p))
+            (p, o) for p in MATCH_PROPERTIES for o in sorted(described.objects(iri, p))
         ]
     elif kind == "report":
-        context["rows"] = [
-            r for r in cat.recommendations if (r.iri, DCTERMS.isPartOf, iri) in cat.union
-        ]
+        context["listing"] = cat.recommendations(report=iri, page=page)
     elif kind == "scheme":
         context["concepts"] = sorted(
-            set(cat.union.subjects(SKOS.inScheme, iri))
-            | set(cat.union.objects(iri, SKOS.hasTopConcept))
+            set(cat.subjects(SKOS.inScheme, iri)) | set(described.objects(iri, SKOS.hasTopConcept))
         )
+    if "listing" in context:
+        context["rows"] = context["listing"].rows  # type: ignore[attr-defined]
     context["incoming"] = _incoming(cat, iri)
-    return _render(f"{kind}.html", path, title, **context)
+    return _render(f"{kind}.html", path, title, described, **context)
 
 
 def _charts(sel: listing.Selection, lang: str, root: str | None = None) -> list[listing.Chart]:
@@ -254,11 +268,16 @@ def _incoming(cat: Catalogue, iri: URIRef) -> list[tuple[URIRef, list[URIRef]]]:
     return [(s, sorted(props)) for s, props in sorted(found.items())]
 
 
-def _qualifications(cat: Catalogue, iri: URIRef) -> dict[URIRef, list[str]]:
+def _objects(cat: Catalogue, node: URIRef, prop: URIRef) -> list[URIRef]:
+    """The values of ``prop`` on a linked resource (outside this page's description)."""
+    return [row["v"] for row in cat.store.select(OBJECTS, node=node, prop=prop)]
+
+
+def _qualifications(described: Graph, iri: URIRef) -> dict[URIRef, list[str]]:
     """Qualifiers by actor, from the recommendation's qualified addressings."""
     found: dict[URIRef, list[str]] = {}
-    for node in cat.union.objects(iri, THB.qualifiedAddressing):
-        actor = cat.union.value(node, THB.actor)
-        for qualifier in cat.union.objects(node, THB.qualifier):
+    for node in described.objects(iri, THB.qualifiedAddressing):
+        actor = described.value(node, THB.actor)
+        for qualifier in described.objects(node, THB.qualifier):
             found.setdefault(actor, []).append(str(qualifier))
     return found

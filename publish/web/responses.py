@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from urllib.parse import quote
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, render_template, request, stream_with_context
 from werkzeug.exceptions import HTTPException
 
 from ..catalogue import Catalogue
@@ -47,6 +48,18 @@ def conditional(body: bytes | str, fmt: Format, *, vary: tuple[str, ...] = ()) -
     if vary:
         response.vary.update(vary)
     return response.make_conditional(request)
+
+
+def streamed(chunks: Iterator[bytes], fmt: Format, etag: str) -> Response:
+    """A 200 whose body is sent as the store writes it (no length, no copy in memory), or a 304
+    when ``If-None-Match`` names ``etag`` (then the store is not read at all)."""
+    if etag in request.if_none_match:
+        response = Response(status=304)
+        response.set_etag(etag)
+        return response
+    response = Response(stream_with_context(chunks), content_type=fmt.content_type)
+    response.set_etag(etag)
+    return response
 
 
 def error_response(status: int, message: str) -> Response:

@@ -162,6 +162,9 @@ def test_dutch_interface_with_fallback_markers(client) -> None:
         # the section themes have no Dutch label: English, marked
         assert '<abbr class="fallback"' in html
         assert MESSAGES["nl"]["original_fr"] in html
+    actor = client.get("/actor/police?lang=nl", headers=BROWSER).get_data(as_text=True)
+    assert actor.count(MESSAGES["nl"]["original_fr"]) == 4  # each of its recommendations
+    assert "<h1>Politie</h1>" in actor
     assert set(MESSAGES["nl"]) == set(MESSAGES["en"]) == set(MESSAGES["fr"])
     assert all(MESSAGES["nl"][k].strip() for k in MESSAGES["nl"])
 

@@ -20,12 +20,12 @@ from flask import Blueprint, Flask, Response, abort, current_app, request
 
 from .. import charts, export
 from ..build import Site
+from ..catalogue import PAGE_SIZE
 from ..formats import CSV, CSVW_METADATA, HTML, JSON, LIST_FORMATS, Format, by_name, negotiate
 from ..namespaces import BASE
 from ..search import INDEX_DIR, build_index
 from ..search_index import SearchIndex, Selection
 
-PAGE_SIZE = 50
 MAX_QUERY = 500
 _PREFIX = {"theme": "theme/", "actor": "actor/", "level": "level/"}
 

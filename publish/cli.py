@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .config import ENGINES, Settings, from_environment, positive_limit
-from .errors import ThbkgError
-from .formats import by_name
+from .config import Settings, from_environment, positive_limit
+from .errors import OutputError, ThbkgError
+from .lifecycle import exit_code_after_signal, exit_on_sigterm
 
 _existing = click.Path(path_type=Path, dir_okay=False)
 
 
 class _Group(click.Group):
-    """Turns every ThbkgError into its message on stderr and its exit code."""
+    """Turns every ThbkgError into its message on stderr and its exit code, and every other
+    I/O failure (standard output on a full disk or a closed pipe ...) into exit code 4."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -24,6 +26,12 @@ class _Group(click.Group):
         except ThbkgError as exc:
             click.echo(f"error: {exc.message}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else "writing the output: "
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            # What is still buffered for stdout would fail again when Python exits.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(OutputError.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,6 +39,7 @@ class _Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Publish Myria's recommendations on trafficking and smuggling as linked data."""
+    exit_on_sigterm()
     try:
         ctx.obj = from_environment()
     except ValueError as exc:
@@ -54,8 +63,9 @@ def ingest(
 ) -> None:
     """Build the graph from annex SOURCES and the authority file, and write it to OUT."""
     from .ingest import ingest as run_ingest
-    from .ingest import write_atomically
+    from .output import check_output, write_atomically
 
+    check_output(out)
     graph = run_ingest(sources, authorities or settings.authorities)
     write_atomically(graph, out)
     click.echo(f"wrote {len(graph)} triples to {out}", err=True)
@@ -101,11 +111,11 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     Exit code 0 when consistent, 1 when inconsistent (the message names the individuals and
     the axioms that clash), 2 when a file cannot be parsed or Java cannot run.
     """
-    from .ingest import write_atomically
+    from .output import check_output, write_atomically
     from .reason import reason_files
 
+    out = check_output(out or settings.inferred[0])
     inferred = reason_files(data or settings.data, settings)
-    out = out or settings.inferred[0]
     write_atomically(inferred, out)
     click.echo(f"consistent; wrote {len(inferred)} inferred triples to {out}", err=True)
 
@@ -190,7 +200,7 @@ def build(
     "--inferred",
     "inferred",
     multiple=True,
-    type=_existing,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Inferred graph of that data, as `thbkg reason` wrote it (repeat for several).",
 )
 @click.option(
@@ -228,6 +238,7 @@ def serve(
     """
     from .build import cached_store, open_built, open_endpoint
     from .web import create_app
+    from .web.server import listen, serve_development, serve_production
 
     if inferred and not data:
         raise click.UsageError("--inferred goes with --data: the shipped data has its own")
@@ -242,19 +253,25 @@ def serve(
     else:
         site = open_built(store or cached_store(settings), settings)
     app = create_app(settings, site)
-    mode = f"waitress, {workers} threads" if production else "development server"
-    shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
-    click.echo(f"thbkg: listening on http://{shown}:{port}/ ({mode})", err=True)
     try:
-        if production:
-            import waitress
-
-            waitress.serve(app, host=host, port=port, threads=workers, ident="thbkg")
-        else:
-            app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
+        sock = listen(host, port)
     except OSError as exc:
         click.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
         sys.exit(2)
+    mode = (
+        f"waitress, {workers} threads and {settings.query_queue} for queries"
+        if production
+        else "development server"
+    )
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
+    click.echo(f"thbkg: listening on http://{shown}:{port}/ ({mode})", err=True)
+    if production:
+        # Queries wait in threads of their own: pages keep ``workers`` threads whatever the
+        # queries do (the query queue admits at most ``query_queue`` at once).
+        serve_production(app, sock, workers + settings.query_queue, settings)
+        sys.exit(exit_code_after_signal())  # waitress returns when SIGTERM stops it
+    else:
+        serve_development(app, sock)
 
 
 def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
@@ -279,12 +296,11 @@ _QUERY_OUTPUTS = ("table", "json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "
     help="table (CONSTRUCT/DESCRIBE: Turtle); SELECT/ASK: json, xml, csv, tsv; "
     "CONSTRUCT/DESCRIBE: ttl, jsonld, nt, rdf.",
 )
-@click.option("--engine", type=click.Choice(ENGINES), help="SPARQL engine.")
 @click.option(
     "--timeout",
     type=float,
     callback=_positive,
-    help="Time limit in seconds (THBKG_QUERY_TIMEOUT).",
+    help="Time limit in seconds for the whole query, parsing included (THBKG_QUERY_TIMEOUT).",
 )
 @click.option("--max-rows", type=int, callback=_positive, help="Row limit (THBKG_MAX_ROWS).")
 @click.pass_obj
@@ -292,42 +308,34 @@ def query(
     settings: Settings,
     file: click.utils.LazyFile,
     output: str,
-    engine: str | None,
     timeout: float | None,
     max_rows: int | None,
 ) -> None:
     """Run the SPARQL query in FILE (- for standard input) on the local graph.
 
-    The same core as the /sparql endpoint: read-only, no SERVICE, FROM only our graphs, the
-    same time and row limits. Exit code 1 for a refused or malformed query (the message gives
-    line and column), 3 when the time limit stops it.
+    The same core as the /sparql endpoint: read-only, no SERVICE, FROM only our graphs, a
+    sandboxed query worker, the same time, memory and row limits. Exit code 1 for a refused or
+    malformed query (the message gives line and column), 3 when a limit stops it.
     """
     from .errors import QueryError
     from .graph import KnowledgeGraph
+    from .querystore import TemporaryQueryStore
     from .sparql import SparqlService
 
-    settings = settings.with_overrides(engine=engine, query_timeout=timeout, max_rows=max_rows)
+    settings = settings.with_overrides(query_timeout=timeout, max_rows=max_rows)
     name = getattr(file, "name", "-")
     try:
         text = file.read()
     except UnicodeDecodeError as exc:
         raise QueryError(f"{name}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     knowledge = KnowledgeGraph.load(settings, validate=False)
-    service = SparqlService(knowledge.dataset, settings)
+    store = TemporaryQueryStore(knowledge.dataset)
+    service = SparqlService(store.store, settings, workers=1)
     try:
-        prepared = service.prepare(text)
+        _, body = service.answer(text, format_override=output, outputs=_QUERY_OUTPUTS)
     except QueryError as exc:
         raise QueryError(f"{name}: {exc.message}") from None
-    if output == "table":
-        chosen = "table"
-    else:
-        fmt = by_name(output)
-        if fmt not in prepared.offers:
-            allowed = ", ".join(
-                o for o in _QUERY_OUTPUTS if o == "table" or by_name(o) in prepared.offers
-            )
-            raise QueryError(
-                f"the result of {prepared.form} cannot be written as {output}; use {allowed}"
-            )
-        chosen = fmt.name
-    click.echo(service.run(prepared, chosen), nl=False)
+    finally:
+        service.close()
+        store.remove()
+    click.echo(body, nl=False)

@@ -12,8 +12,10 @@ from typing import TypeVar
 ROOT = Path(__file__).resolve().parent.parent
 Number = TypeVar("Number", int, float)
 
-#: Names accepted by the ``engine`` setting (``THBKG_ENGINE``, ``--engine``).
-ENGINES = ("rdflib", "oxigraph")
+#: Names accepted by the ``engine`` setting (``THBKG_ENGINE``): Oxigraph alone evaluates
+#: queries since the store (issue 8); rdflib still parses and guards them.
+ENGINES = ("oxigraph",)
+GIB = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -30,13 +32,21 @@ class Settings:
     query_timeout: float = 10.0
     max_rows: int = 10_000
     max_body: int = 100_000
-    engine: str = "rdflib"  # SPARQL engine: "rdflib" or "oxigraph" (THBKG_ENGINE)
+    engine: str = "oxigraph"  # SPARQL engine (THBKG_ENGINE); the only one since the store
+    query_memory: int = GIB  # data (heap) each query worker may use, in bytes
+    query_workers: int = 2  # query worker processes
+    query_queue: int = 16  # queries running or waiting at once; more get 503 + Retry-After
+    queries_per_client: int = 4  # of those, per client address; more get 429 + Retry-After
     # Files of the graphs issue 10 adds (graph/annotations, graph/links); none by default.
     annotations: tuple[Path, ...] = ()
     links: tuple[Path, ...] = ()
     # Where `thbkg serve` without --store keeps the store it builds from the shipped data.
     cache: Path | None = None  # THBKG_CACHE; else $XDG_CACHE_HOME/thbkg or ~/.cache/thbkg
     endpoint_timeout: float = 10.0  # seconds a --sparql-endpoint may take to answer
+    # Production server (waitress): open connections at most, and the seconds a client has to
+    # send a whole request (or that an idle connection stays open).
+    connection_limit: int = 1000
+    client_timeout: float = 20.0
 
     def cache_dir(self) -> Path:
         """The directory of the cached default store (read when needed, not at import)."""
@@ -67,6 +77,18 @@ def _engine(name: str) -> str:
     return name
 
 
+def byte_size(text: str) -> int:
+    """A size in bytes, or with a unit: ``1073741824``, ``512M``, ``1G`` (powers of 1024)."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().removesuffix("B").removesuffix("I")
+    factor = units.get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in units else text
+    try:
+        return positive_limit(int(float(number) * factor))
+    except ValueError:
+        raise ValueError("give a positive size in bytes, or with K, M or G (512M, 1G)") from None
+
+
 def positive_limit(value: Number) -> Number:
     """A limit as given, refusing zero, negative, infinite and NaN, which would stop every query."""
     if not (value > 0 and math.isfinite(value)):
@@ -83,14 +105,21 @@ _ENV_CASTS = {
     "max_rows": _positive(int),
     "max_body": _positive(int),
     "engine": _engine,
+    "query_memory": byte_size,
+    "query_workers": _positive(int),
+    "query_queue": _positive(int),
+    "queries_per_client": _positive(int),
     "endpoint_timeout": _positive(float),
     "cache": Path,
+    "connection_limit": _positive(int),
+    "client_timeout": _positive(float),
 }
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
     """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE,
-    THBKG_ENDPOINT_TIMEOUT, THBKG_CACHE."""
+    THBKG_QUERY_MEMORY, THBKG_QUERY_WORKERS, THBKG_QUERY_QUEUE, THBKG_QUERIES_PER_CLIENT,
+    THBKG_ENDPOINT_TIMEOUT, THBKG_CACHE, THBKG_CONNECTION_LIMIT, THBKG_CLIENT_TIMEOUT."""
     environ = os.environ if environ is None else environ
     overrides: dict[str, object] = {}
     for f in fields(Settings):

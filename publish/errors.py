@@ -39,6 +39,13 @@ class ValidationFailed(ThbkgError):
         self.report = report
 
 
+class OutputError(ThbkgError):
+    """An output cannot be written: not a regular file, permission denied, disk full."""
+
+    exit_code = 4
+    http_status = 500
+
+
 class Inconsistent(ThbkgError):
     """The reasoner found the ontology and data inconsistent."""
 
@@ -53,11 +60,29 @@ class QueryError(ThbkgError):
     http_status = 400
 
 
-class QueryTimeout(ThbkgError):
-    """A query ran past the time limit and was stopped."""
+class QueryStopped(ThbkgError):
+    """A query stopped by a limit of the endpoint (time, memory, room) rather than refused."""
 
     exit_code = 3
     http_status = 503
+
+
+class QueryTimeout(QueryStopped):
+    """A query ran past the time limit and was stopped."""
+
+
+class QueryOutOfMemory(QueryStopped):
+    """A query needed more memory than its worker may have, and was stopped."""
+
+
+class Overloaded(QueryStopped):
+    """No room for a query now: the queue is full (503), or the client already has as many
+    queries running or waiting as it may (429). ``retry_after``: seconds, for Retry-After."""
+
+    def __init__(self, message: str, retry_after: int, http_status: int = 503) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.http_status = http_status
 
 
 class TooLarge(ThbkgError):

@@ -12,8 +12,9 @@ from rdflib.query import Result
 from rdflib.term import Identifier
 
 from . import formats
+from .characters import forbidden_in_terms
 from .engines import Answer
-from .errors import QueryError
+from .errors import NotAcceptable, QueryError
 from .namespaces import short
 
 #: Output names the core accepts besides the formats of ``publish.formats``.
@@ -116,6 +117,8 @@ def render(answer: Answer, output: str) -> bytes:
     if output == TABLE:
         return to_table(answer)
     fmt = formats.by_name(output)
+    if fmt in (formats.SPARQL_XML, formats.RDFXML):
+        _refuse_what_xml_cannot_carry(answer, fmt)
     if answer.form in ("SELECT", "ASK"):
         if fmt == formats.TSV and answer.form == "SELECT":
             return to_tsv(answer)
@@ -126,3 +129,18 @@ def render(answer: Answer, output: str) -> bytes:
     elif fmt in formats.RDF_FORMATS or fmt in formats.DATASET_FORMATS:
         return answer.graph.serialize(format=fmt.rdflib, encoding="utf-8")
     raise QueryError(f"the result of {answer.form} cannot be written as {output}")
+
+
+def _refuse_what_xml_cannot_carry(answer: Answer, fmt: formats.Format) -> None:
+    """A result holding a NUL (say, built with ``"\\u0000"``) would be ill-formed XML: 406."""
+    terms = (
+        (t for triple in answer.graph for t in triple)
+        if answer.graph is not None
+        else (t for row in answer.rows for t in row)
+    )
+    bad = forbidden_in_terms(terms)
+    if bad:
+        raise NotAcceptable(
+            f"the result holds {bad}, which {fmt.media_type} (XML) cannot carry; "
+            "ask for JSON, CSV, TSV, Turtle or N-Triples"
+        )

@@ -174,15 +174,17 @@ def _graph_of(triples: Iterable[ox.Triple], retyper: Retyper = _NO_RETYPING) -> 
 class EmbeddedStore:
     """A pyoxigraph store in this process: a built store opened read-only, or one in memory."""
 
-    def __init__(self, store: ox.Store) -> None:
+    def __init__(self, store: ox.Store, location: Path | None = None) -> None:
         self.store = store
+        self.location = location  # the pyoxigraph directory, which query workers open too
         self.retyper = _NO_RETYPING
         self.retyper = Retyper.of(self, ONTOLOGY_GRAPH)
 
     @classmethod
     def open(cls, location: Path) -> EmbeddedStore:
         """The on-disk store of a built store directory, read-only."""
-        return cls(ox.Store.read_only(str(Path(location) / OXIGRAPH_DIR)))
+        directory = Path(location) / OXIGRAPH_DIR
+        return cls(ox.Store.read_only(str(directory)), directory)
 
     def _query(self, query: str, bindings: Mapping[str, Identifier]) -> object:
         return self.store.query(
@@ -362,6 +364,7 @@ class RemoteStore:
         named: Iterable[URIRef] | None = None,
         *,
         base: str | None = None,
+        timeout: float | None = None,
     ) -> object:
         """POST a query (SPARQL 1.1 Protocol, form-encoded); the open HTTP response.
 
@@ -379,7 +382,8 @@ class RemoteStore:
             method="POST",
         )
         try:
-            return urllib.request.urlopen(request, timeout=self.timeout)  # noqa: S310 - http(s) only
+            seconds = self.timeout if timeout is None else timeout
+            return urllib.request.urlopen(request, timeout=seconds)  # noqa: S310 - http(s) only
         except urllib.error.HTTPError as exc:
             detail = exc.read(300).decode("utf-8", "replace").strip()
             raise StoreUnavailable(
@@ -387,19 +391,20 @@ class RemoteStore:
                 + (f": {detail}" if detail else "")
             ) from None
         except TimeoutError as exc:
-            raise self._timeout() from exc
+            raise self._timeout(seconds) from exc
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError | socket.timeout):
-                raise self._timeout() from exc
+                raise self._timeout(seconds) from exc
             raise StoreUnavailable(
                 f"the SPARQL endpoint {self.endpoint} cannot be reached: {exc.reason}"
             ) from None
 
     term = staticmethod(json_term)
 
-    def _timeout(self) -> StoreTimeout:
+    def _timeout(self, seconds: float | None = None) -> StoreTimeout:
+        seconds = self.timeout if seconds is None else seconds
         return StoreTimeout(
-            f"the SPARQL endpoint {self.endpoint} did not answer within {self.timeout:g} s"
+            f"the SPARQL endpoint {self.endpoint} did not answer within {seconds:g} s"
         )
 
     def read(self, response: object) -> bytes:

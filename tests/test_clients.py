@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from SPARQLWrapper import SPARQLWrapper
 
 from publish.config import Settings
 from publish.graph import KnowledgeGraph
+from publish.querystore import TemporaryQueryStore
 from publish.sparql import SparqlService, parse
 
 ROOT = Path(__file__).parent.parent
@@ -29,9 +31,12 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
-def core(knowledge: KnowledgeGraph) -> SparqlService:
-    settings = Settings()  # the engine the live server runs, so GROUP_CONCAT orders agree
-    return SparqlService(knowledge.dataset, settings, settings.engine)
+def core(knowledge: KnowledgeGraph) -> Iterator[SparqlService]:
+    store = TemporaryQueryStore(knowledge.dataset)
+    started = SparqlService(store.store, Settings())
+    yield started
+    started.close()
+    store.remove()
 
 
 def _form(text: str) -> str:

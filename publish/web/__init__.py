@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     Every request reads through the site's store; only small, fixed-size things (the dataset
     description, the ontology and shapes documents) are prepared here, once.
     """
-    from . import listing, pages, resources, responses
+    from . import headers, listing, pages, resources, responses
 
     settings = settings or from_environment()
     site = site or open_built(cached_store(settings), settings)
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     app.extensions["thbkg.catalogue"] = Catalogue(site.store, site.stats, shapes, site.version)
     listing.init_app(app, site)
     responses.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(pages.bp)
     init_sparql(app, settings, site)
     # Last: its catch-all route maps every other path onto a resource IRI.

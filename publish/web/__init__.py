@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     Every request reads through the site's store; only small, fixed-size things (the dataset
     description, the ontology and shapes documents) are prepared here, once.
     """
-    from . import headers, pages, resources, responses
+    from . import headers, listing, pages, resources, responses
 
     settings = settings or from_environment()
     site = site or open_built(cached_store(settings), settings)
@@ -31,6 +31,7 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     cat = Catalogue(site.store, site.stats, shapes, site.version)
     app.extensions["thbkg.catalogue"] = cat
     threading.Thread(target=cat.warm, name="thbkg-warm-pages", daemon=True).start()
+    listing.init_app(app, site)
     responses.init_app(app)
     headers.init_app(app)
     app.register_blueprint(pages.bp)

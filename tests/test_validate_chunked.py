@@ -207,3 +207,14 @@ def test_sparql_constraints_chunking_cannot_run_are_named() -> None:
         format="turtle",
     )
     assert "does not select $this" in unsupported(shapes)
+
+
+def test_bench_prints_figures_and_compares_with_one_run(tmp_path: Path) -> None:
+    command = [
+        *(sys.executable, str(ROOT / "bench" / "bench_validate.py"), "--sizes", "60"),
+        *("--chunk-size", "20", "--workers", "2", "--whole-up-to", "60", "--dir", str(tmp_path)),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    [row] = [line.split() for line in result.stdout.splitlines() if line.split()[0] == "60"]
+    assert row[6] == "True", result.stdout  # the column "same": chunked report == one run
+    assert float(row[3]) > 0 and float(row[4]) > 0

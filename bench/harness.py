@@ -205,4 +205,11 @@ def common_arguments(parser) -> None:
 
 
 def server_env(args) -> dict[str, str]:
-    return {"THBKG_ENGINE": args.engine, "THBKG_QUERY_TIMEOUT": str(args.query_timeout)}
+    """The server's settings. Every simulated client comes from 127.0.0.1, so the per-client
+    cap is the whole queue, and the queue holds the 50 concurrent copies of the parser attack."""
+    return {
+        "THBKG_ENGINE": args.engine,
+        "THBKG_QUERY_TIMEOUT": str(args.query_timeout),
+        "THBKG_QUERY_QUEUE": "64",
+        "THBKG_QUERIES_PER_CLIENT": "64",
+    }

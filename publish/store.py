@@ -192,7 +192,16 @@ class EmbeddedStore:
         )
 
     def select(self, query: str, **bindings: Identifier) -> list[dict[str, Identifier]]:
-        """Rows of a SELECT, each a dict of the bound variables."""
+        """Rows of a SELECT, each a dict of the bound variables.
+
+        A variable bound to a list is asked once per term (Oxigraph joins a ``VALUES`` list
+        with the whole graph), the rows in the list's order."""
+        for name, value in bindings.items():
+            if isinstance(value, list | tuple):
+                rows = []
+                for term in value:
+                    rows += self.select(query, **{**bindings, name: term})
+                return rows
         solutions = self._query(query, bindings)
         names = [v.value for v in solutions.variables]
         return [{n: from_oxigraph(s[n]) for n in names if s[n] is not None} for s in solutions]
@@ -310,28 +319,38 @@ def _ntriples(term: Identifier) -> str:
 
 
 def bind_values(query: str, bindings: Mapping[str, Identifier | Sequence[Identifier]]) -> str:
-    """``query`` with its variables bound by VALUES blocks opening its WHERE clause.
+    """``query`` with its variables bound, as a prepared statement binds its parameters.
 
-    SPARQL's own way to bind values, the same for every store (Oxigraph's substitutions only
-    take projected variables, and an endpoint has no binding API): ``VALUES`` whose terms
-    Oxigraph's N-Triples writer escapes, so no value can change the query's shape. A list
-    binds a variable to each of its terms in turn. Our queries use bound variables in their
-    top-level group, where this equals substitution.
+    Each bound term is written by Oxigraph's N-Triples serializer (an IRI it refuses raises
+    ValueError, a literal is escaped), so no value can change the query's shape. A variable the
+    query projects, or one bound to a list of terms, is bound by a ``VALUES`` block opening the
+    WHERE clause (a list: each term in turn); any other is written in place of the variable, so
+    that every part of the query (each branch of a UNION too) starts from the constant: query
+    engines do not push an opening ``VALUES`` into a UNION, and would scan the whole graph.
     """
     if not bindings:
         return query
     match = _WHERE.search(query)
     if match is None:
         raise ValueError("a query with bindings needs a WHERE { ... } clause")
-    single = {k: v for k, v in bindings.items() if not isinstance(v, list | tuple)}
-    blocks = []
+    projection = query[: match.start()]
+    blocks, single = [], {}
+    for name, value in bindings.items():
+        token = re.compile(rf"[?$]{re.escape(name)}\b")
+        if isinstance(value, list | tuple):
+            blocks.append(f"VALUES ?{name} {{ {' '.join(_ntriples(t) for t in value)} }}")
+        elif token.search(projection):
+            single[name] = value
+        else:
+            written = _ntriples(value)
+            query = token.sub(lambda _, term=written: term, query)
     if single:
         names = " ".join(f"?{k}" for k in single)
         values = " ".join(_ntriples(v) for v in single.values())
         blocks.append(f"VALUES ({names}) {{ ({values}) }}")
-    for name, terms in bindings.items():
-        if isinstance(terms, list | tuple):
-            blocks.append(f"VALUES ?{name} {{ {' '.join(_ntriples(t) for t in terms)} }}")
+    if not blocks:
+        return query
+    match = _WHERE.search(query)
     return query[: match.end()] + " " + " ".join(blocks) + " " + query[match.end() :]
 
 

@@ -139,11 +139,11 @@ def links(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None:
     Exit code 1 when an identifier is in no list or a list is not installed, 2 when a file
     cannot be parsed.
     """
-    from .ingest import write_atomically
     from .links import links_files
+    from .output import check_output, write_atomically
 
+    out = check_output(out or settings.links[0])
     graph = links_files(data or settings.data + settings.annotations)
-    out = out or settings.links[0]
     write_atomically(graph, out)
     click.echo(f"wrote {len(graph)} label triples to {out}", err=True)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from publish.namespaces import (
     THB,
     resource,
 )
+from publish.querystore import TemporaryQueryStore
 from publish.sparql import SparqlService
 from publish.validate import validate_graph
 
@@ -264,9 +266,13 @@ def test_links_refuses_an_identifier_no_list_holds(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ the researchers' queries
 
 
-@pytest.fixture(scope="module", params=["rdflib", "oxigraph"])
-def service(request: pytest.FixtureRequest, knowledge: KnowledgeGraph) -> SparqlService:
-    return SparqlService(knowledge.dataset, Settings(), request.param)
+@pytest.fixture(scope="module")
+def service(knowledge: KnowledgeGraph) -> Iterator[SparqlService]:
+    store = TemporaryQueryStore(knowledge.dataset)
+    started = SparqlService(store.store, Settings())
+    yield started
+    started.close()
+    store.remove()
 
 
 def select(service: SparqlService, name: str) -> list[dict[str, str]]:

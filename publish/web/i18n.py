@@ -425,6 +425,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rows": "rijen",
         "result_as": "Dit resultaat als",
         "edit_query": "De query-editor openen",
+        # Curators' annotations (issue 10).
+        "annotations": "Waarover ze gaat, volgens de curatoren",
+        "annotations_note": "Deze labels zijn van de curatoren van de dataset, niet van Myria: "
+        "elk steunt op de woorden van de bron die erna geciteerd worden.",
+        "article": "artikel",
+        "in_addressee_cell": "in de cel met de bestemmelingen",
+        "tag_actions": "Vraagt om",
+        "tag_groups": "Betrokken groepen",
+        "tag_legal_anchors": "Juridische verankering",
+        "tag_subjects": "Onderwerpen (EuroVoc)",
+        "tagged_from": "gelabeld door de curatoren, op basis van de woorden",
         "subclass_of": "Subklasse van",
         "kind": "Soort",
         "object": "objecteigenschap",

@@ -212,6 +212,8 @@ def common_arguments(parser) -> None:
 
 
 def server_env(args) -> dict[str, str]:
+    """The server's settings. Every simulated client comes from 127.0.0.1, so the per-client
+    cap is the whole queue (``--query-queue``, 64 by default: the parser attack's 50 copies)."""
     queue = str(args.query_queue)
     return {
         "THBKG_ENGINE": args.engine,

@@ -10,7 +10,7 @@ import click
 from . import __version__
 from .config import ENGINES, Settings, from_environment, positive_limit
 from .errors import ThbkgError
-from .formats import by_name
+from .formats import by_name, query_outputs
 
 _existing = click.Path(path_type=Path, dir_okay=False)
 
@@ -139,6 +139,11 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     type=click.IntRange(1, 256),
     help="Worker threads in production mode; they share the one loaded graph.",
 )
+@click.option(
+    "--proxy-hops",
+    type=click.IntRange(0, 16),
+    help="Reverse proxies in front whose X-Forwarded-* headers are trusted (THBKG_PROXY_HOPS).",
+)
 @click.pass_obj
 def serve(
     settings: Settings,
@@ -148,6 +153,7 @@ def serve(
     inferred: tuple[Path, ...],
     production: bool,
     workers: int,
+    proxy_hops: int | None,
 ) -> None:
     """Serve the graph as linked data: resource pages, downloads, the dataset description and
     the SPARQL endpoint.
@@ -161,6 +167,7 @@ def serve(
         raise click.UsageError("--inferred goes with --data: the shipped data has its own")
     if data:  # another data set: the shipped inferred graph does not belong to it
         settings = settings.with_overrides(data=data, inferred=inferred)
+    settings = settings.with_overrides(proxy_hops=proxy_hops)
     app = create_app(settings)
     mode = f"waitress, {workers} threads" if production else "development server"
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
@@ -185,7 +192,19 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
         raise click.BadParameter(str(exc)) from None
 
 
-_QUERY_OUTPUTS = ("table", "json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf")
+_QUERY_OUTPUTS = ("table", *query_outputs())
+
+
+def _outputs_help() -> str:
+    """The --format help, from the format table: which names each query form takes."""
+    by_form = {
+        form: ", ".join(n for n in _QUERY_OUTPUTS[1:] if form in by_name(n).forms)
+        for form in ("SELECT", "ASK", "CONSTRUCT")
+    }
+    return (
+        f"table (CONSTRUCT/DESCRIBE: Turtle); SELECT: {by_form['SELECT']}; "
+        f"ASK: {by_form['ASK']}; CONSTRUCT/DESCRIBE: {by_form['CONSTRUCT']}."
+    )
 
 
 @main.command()
@@ -196,8 +215,7 @@ _QUERY_OUTPUTS = ("table", "json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "
     type=click.Choice(_QUERY_OUTPUTS),
     default="table",
     show_default=True,
-    help="table (CONSTRUCT/DESCRIBE: Turtle); SELECT/ASK: json, xml, csv, tsv; "
-    "CONSTRUCT/DESCRIBE: ttl, jsonld, nt, rdf.",
+    help=_outputs_help(),
 )
 @click.option("--engine", type=click.Choice(ENGINES), help="SPARQL engine.")
 @click.option(

@@ -31,6 +31,8 @@ class Settings:
     max_rows: int = 10_000
     max_body: int = 100_000
     engine: str = "rdflib"  # SPARQL engine: "rdflib" or "oxigraph" (THBKG_ENGINE)
+    proxy_hops: int = 0  # trusted reverse proxies in front of the server (X-Forwarded-*)
+    cache_max_age: int = 3600  # seconds a cache may reuse a response (Cache-Control max-age)
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given fields replaced; ``None`` values are ignored."""
@@ -55,16 +57,27 @@ def _positive(cast: Callable[[str], Number]) -> Callable[[str], Number]:
     return lambda text: positive_limit(cast(text))
 
 
+def _count(text: str) -> int:
+    """A whole number of zero or more (proxy hops, cache seconds)."""
+    value = int(text)
+    if value < 0:
+        raise ValueError("the value must be zero or more")
+    return value
+
+
 _ENV_CASTS = {
     "query_timeout": _positive(float),
     "max_rows": _positive(int),
     "max_body": _positive(int),
     "engine": _engine,
+    "proxy_hops": _count,
+    "cache_max_age": _count,
 }
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
-    """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE."""
+    """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE,
+    THBKG_PROXY_HOPS and THBKG_CACHE_MAX_AGE."""
     environ = os.environ if environ is None else environ
     overrides: dict[str, object] = {}
     for f in fields(Settings):

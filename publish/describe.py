@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, VOID, XSD
 
-from .formats import DATASET_FORMATS, JSONLD, NTRIPLES, RDFXML, TRIG, TURTLE, Format
+from .formats import DOWNLOAD_FORMATS, Format
 from .graph import KnowledgeGraph
 from .namespaces import (
     BASE,
@@ -35,15 +35,6 @@ PUBLISHER = URIRef(f"{DATASET}#publisher")
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 DOWNLOAD_STEM = "thbkg"
 
-# What we publish as a download, in the order the description lists it.
-DOWNLOAD_FORMATS: tuple[Format, ...] = (TURTLE, TRIG, NTRIPLES, RDFXML, JSONLD)
-_DOWNLOAD_TITLES = {
-    TURTLE.name: "Turtle",
-    TRIG.name: "TriG (named graphs)",
-    NTRIPLES.name: "N-Triples",
-    RDFXML.name: "RDF/XML",
-    JSONLD.name: "JSON-LD",
-}
 
 TITLE = {
     "fr": "Recommandations de Myria sur la traite et le trafic des êtres humains",
@@ -200,7 +191,7 @@ def describe_dataset(
             (
                 dist,
                 DCTERMS.title,
-                Literal(f"{TITLE['en']} ({_DOWNLOAD_TITLES[fmt.name]})", lang="en"),
+                Literal(f"{TITLE['en']} ({fmt.title})", lang="en"),
             )
         )
         add((dist, DCAT.accessURL, url))
@@ -210,6 +201,6 @@ def describe_dataset(
         add((dist, DCAT.mediaType, media_type))
         add((media_type, RDF.type, DCTERMS.MediaType))
         add((dist, DCTERMS.license, LICENCE))
-        if fmt in DATASET_FORMATS:
+        if fmt.dataset:
             add((dist, DCTERMS.description, Literal("Keeps the named graphs.", lang="en")))
     return g

@@ -16,7 +16,7 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeGraph | Non
     Everything a request needs (descriptions, labels, the dataset description) is indexed here,
     once, so no request waits for a file or a reasoner.
     """
-    from . import pages, resources, responses
+    from . import crawl, delivery, pages, resources, responses
 
     settings = settings or from_environment()
     knowledge = knowledge or KnowledgeGraph.load(settings)
@@ -25,7 +25,9 @@ def create_app(settings: Settings | None = None, knowledge: KnowledgeGraph | Non
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["thbkg.catalogue"] = Catalogue(knowledge)
     responses.init_app(app)
+    delivery.init_app(app, settings)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(crawl.bp)
     init_sparql(app, settings, knowledge)
     # Last: its catch-all route maps every other path onto a resource IRI.
     app.register_blueprint(resources.bp)

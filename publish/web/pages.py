@@ -18,7 +18,7 @@ from ..formats import HTML, RDF_FORMATS
 from ..namespaces import BASE, DATASET, THB
 from . import docs
 from .i18n import LANGUAGES, choose_language, translator
-from .responses import catalogue, conditional, href
+from .responses import catalogue, conditional, href, landing_alternative
 
 bp = Blueprint("pages", __name__)
 
@@ -131,6 +131,9 @@ def _slug_filter(name: str, cls: URIRef, prefix: str) -> URIRef | None:
 @bp.route("/", methods=["GET"])
 def index() -> Response:
     """The landing page: what the dataset is, counts, themes, actors, every recommendation."""
+    elsewhere = landing_alternative()
+    if elsewhere is not None:
+        return elsewhere
     cat = catalogue()
     theme = _slug_filter("theme", THB.Theme, "theme")
     actor = _slug_filter("actor", THB.Actor, "actor")
@@ -159,7 +162,7 @@ def index() -> Response:
         downloads=cat.downloads(),
         sparql=href("sparql"),
     )
-    response = conditional(body, HTML, vary=("Accept-Language",))
+    response = conditional(body, HTML, vary=("Accept", "Accept-Language"))
     response.headers["Link"] = (
         '</dataset>; rel="describedby", </.well-known/void>; rel="describedby"'
     )

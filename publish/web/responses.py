@@ -5,17 +5,14 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import quote
 
-from flask import Flask, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from ..catalogue import Catalogue
 from ..errors import ThbkgError
-from ..formats import HTML, RDF_FORMATS, TEXT, TURTLE, Format, negotiate
+from ..formats import HTML, RDF_FORMATS, RESOURCE_OFFERS, TEXT, TURTLE, Format, by_name, negotiate
 from .i18n import DEFAULT, choose_language, translator
 
-# What a resource URI offers, in the server's order of preference for equal qualities:
-# ``*/*`` alone gets Turtle, a browser (``text/html`` at q=1) gets HTML.
-RESOURCE_OFFERS: tuple[Format, ...] = (*RDF_FORMATS, HTML)
 MAX_PATH = 1024
 
 
@@ -47,6 +44,51 @@ def conditional(body: bytes | str, fmt: Format, *, vary: tuple[str, ...] = ()) -
     if vary:
         response.vary.update(vary)
     return response.make_conditional(request)
+
+
+def requested_format(
+    explicit: Format | None = None, offers: tuple[Format, ...] = RESOURCE_OFFERS
+) -> Format | Response:
+    """The format to serve, or the error response that says why there is none.
+
+    ``?format=`` first, then a suffix (``explicit``), then ``Accept`` over ``offers``.
+    """
+    asked = request.args.get("format")
+    if asked is not None:
+        fmt = by_name(asked, offers)
+        if fmt is not None:
+            return fmt
+        other = by_name(asked)
+        if other is not None:
+            return error_response(406, f"this resource is not available as {other.media_type}")
+        names = ", ".join(f.suffix for f in offers)
+        return error_response(400, f"unknown format {asked!r}; use one of: {names}")
+    if explicit is not None:
+        return explicit
+    fmt = negotiate(request.headers.get("Accept"), offers)
+    if fmt is None:
+        offered = ", ".join(f.media_type for f in offers)
+        return error_response(406, f"no acceptable representation; this resource offers {offered}")
+    return fmt
+
+
+def landing_alternative() -> Response | None:
+    """``/`` is the landing page: None for HTML; an RDF client is sent on to the dataset.
+
+    HTML is preferred here (``*/*`` or no ``Accept`` gets the page); a client that prefers an
+    RDF format gets a ``303 See Other`` to ``/dataset`` (its own IRI, negotiated again), or to
+    the chosen representation when ``?format=`` named one; both say ``Vary: Accept``.
+    """
+    fmt = requested_format(offers=(HTML, *RDF_FORMATS))
+    if isinstance(fmt, Response):
+        fmt.vary.add("Accept")
+        return fmt
+    if fmt == HTML:
+        return None
+    suffix = fmt.suffix if "format" in request.args else None
+    response = redirect(href("dataset", suffix), 303)
+    response.vary.add("Accept")
+    return response
 
 
 def error_response(status: int, message: str) -> Response:

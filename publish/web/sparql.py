@@ -22,17 +22,6 @@ from ..namespaces import ENTAILMENT, SD, W3C_FORMATS, bind_prefixes, sparql_prol
 from ..queries import load_queries
 from ..sparql import SparqlService
 
-#: The W3C format IRI (``http://www.w3.org/ns/formats/``) of each result format we write.
-_FORMAT_IRIS = {
-    formats.SPARQL_JSON: "SPARQL_Results_JSON",
-    formats.SPARQL_XML: "SPARQL_Results_XML",
-    formats.CSV: "SPARQL_Results_CSV",
-    formats.TSV: "SPARQL_Results_TSV",
-    formats.TURTLE: "Turtle",
-    formats.JSONLD: "JSON-LD",
-    formats.NTRIPLES: "N-Triples",
-    formats.RDFXML: "RDF_XML",
-}
 _READ_ONLY = "this endpoint is read-only: SPARQL Update operations are refused"
 
 bp = Blueprint("sparql", __name__)
@@ -185,7 +174,7 @@ def _negotiate(offers: tuple[formats.Format, ...]) -> formats.Format:
 
 
 def _describe_or_edit() -> Response:
-    chosen = _negotiate((*formats.RDF_FORMATS, formats.HTML))
+    chosen = _negotiate(formats.RESOURCE_OFFERS)
     if chosen == formats.HTML:
         return Response(editor_page(), 200, content_type=formats.HTML.content_type)
     graph = service_description(request.url_root.rstrip("/") + "/sparql")
@@ -218,8 +207,9 @@ def service_description(endpoint_iri: str) -> Graph:
     graph.add((node, SD.supportedLanguage, SD.SPARQL11Query))
     graph.add((node, SD.feature, SD.UnionDefaultGraph))
     graph.add((node, SD.defaultEntailmentRegime, ENTAILMENT.Simple))
-    for name in _FORMAT_IRIS.values():
-        graph.add((node, SD.resultFormat, W3C_FORMATS[name]))
+    for fmt in formats.ALL_FORMATS:
+        if fmt.forms and fmt.w3c_iri:
+            graph.add((node, SD.resultFormat, URIRef(fmt.w3c_iri)))
     limits = (
         f"Read-only; SERVICE is refused and FROM selects only this dataset's graphs; "
         f"queries stop after {core.settings.query_timeout:g} s and return at most "

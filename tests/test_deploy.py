@@ -15,7 +15,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
+from rdflib.namespace import DCAT, RDF
 
 from publish.config import ROOT
 from publish.namespaces import BASE, THB
@@ -38,7 +38,7 @@ def w3id_redirect(iri: str) -> tuple[int, str]:
     for pattern, target, flags in rules:
         match = re.match(pattern, path.split("?", 1)[0])
         if match:
-            location = re.sub(r"\$(\d)", lambda m: match.group(int(m.group(1))), target)
+            location = match.expand(re.sub(r"\$(\d)", r"\\\1", target))
             query = path.partition("?")[2]
             status = int(re.search(r"R=(\d+)", flags).group(1))
             return status, location + (f"?{query}" if query else "")

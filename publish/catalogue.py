@@ -84,7 +84,8 @@ class Catalogue:
         self.knowledge = knowledge
         self.union = union_graph(knowledge)
         self.stats = statistics(knowledge, self.union)
-        self.description = describe_dataset(knowledge, self.union, self.stats)
+        files = {fmt: self.download(fmt) for fmt in DOWNLOAD_FORMATS}
+        self.description = describe_dataset(knowledge, self.union, self.stats, files)
         self.shapes = knowledge.shapes
         self.ontology = _copy(knowledge.graph(ONTOLOGY_GRAPH))
         # Document-like resources serve a whole graph; every other resource its description.

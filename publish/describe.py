@@ -9,6 +9,7 @@ nothing may be fetched to find it out.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -28,6 +29,7 @@ from .namespaces import (
     bind_prefixes,
     resource,
 )
+from .portal import describe_for_portals
 
 SPARQL_ENDPOINT = resource("sparql")
 LANDING_PAGE = URIRef(BASE)
@@ -51,6 +53,8 @@ DESCRIPTION = {
     "addressees and source report.",
 }
 PUBLISHER_NAME = "thbkg"
+#: The languages of the labels and texts (French verbatim, English and Dutch labels).
+LANGUAGES = ("FRA", "ENG", "NLD")
 KEYWORDS = {
     "fr": ("traite des êtres humains", "trafic d'êtres humains", "recommandations", "Myria"),
     "en": ("trafficking in human beings", "migrant smuggling", "recommendations", "Myria"),
@@ -120,11 +124,15 @@ def _examples(union: Graph) -> list[URIRef]:
 
 
 def describe_dataset(
-    knowledge: KnowledgeGraph, union: Graph | None = None, stats: Statistics | None = None
+    knowledge: KnowledgeGraph,
+    union: Graph | None = None,
+    stats: Statistics | None = None,
+    files: Mapping[Format, bytes] | None = None,
 ) -> Graph:
     """The DCAT-AP and VoID description of the published dataset, as its own graph.
 
-    A caller that already holds the union graph or its statistics passes them in."""
+    A caller that already holds the union graph or its statistics passes them in; with the
+    bytes of the downloads (``files``), each distribution gets its size and checksum."""
     union = union_graph(knowledge) if union is None else union
     stats = statistics(knowledge, union) if stats is None else stats
     g = bind_prefixes(Graph())
@@ -148,7 +156,7 @@ def describe_dataset(
     add((LICENCE, RDFS.label, Literal("Creative Commons Attribution 4.0 International", lang="en")))
     add((ds, DCAT.landingPage, LANDING_PAGE))
     add((LANDING_PAGE, RDF.type, FOAF.Document))
-    for code in ("FRA", "ENG"):
+    for code in LANGUAGES:
         add((ds, DCTERMS.language, EU_LANGUAGE[code]))
         add((EU_LANGUAGE[code], RDF.type, DCTERMS.LinguisticSystem))
     for report in sorted(union.subjects(RDF.type, THB.Report)):
@@ -203,4 +211,16 @@ def describe_dataset(
         add((dist, DCTERMS.license, LICENCE))
         if fmt.dataset:
             add((dist, DCTERMS.description, Literal("Keeps the named graphs.", lang="en")))
-    return g
+        else:
+            add((dist, DCTERMS.description, Literal("The union of the named graphs.", lang="en")))
+    return describe_for_portals(
+        g,
+        publisher=PUBLISHER,
+        licence=LICENCE,
+        endpoint=SPARQL_ENDPOINT,
+        landing_page=LANDING_PAGE,
+        languages=[EU_LANGUAGE[code] for code in LANGUAGES],
+        years=[int(str(y)) for y in union.objects(None, THB.year)],
+        distributions={fmt: distribution_iri(fmt) for fmt in DOWNLOAD_FORMATS},
+        files=files,
+    )

@@ -46,6 +46,7 @@ class Format:
     params: dict[str, tuple[str, ...]] = field(default_factory=dict, hash=False, compare=False)
     forms: frozenset[str] = frozenset()
     dataset: bool = False  # keeps named graphs (TriG, N-Quads)
+    eu_file_type: str | None = None  # code in the EU file-type table DCAT-AP's dct:format uses
 
     @property
     def content_type(self) -> str:
@@ -87,23 +88,30 @@ _UTF8 = {"charset": ("utf-8",)}
 # RDF graphs: the order is the server's preference when a client accepts several equally.
 TURTLE = Format(
     "turtle", "text/turtle", "ttl", "Turtle", "Turtle", "turtle",
-    aliases=("application/x-turtle",), forms=_GRAPHS,
+    aliases=("application/x-turtle",), forms=_GRAPHS, eu_file_type="RDF_TURTLE",
 )  # fmt: skip
 JSONLD = Format(
     "jsonld", "application/ld+json", "jsonld", "JSON-LD", "JSON-LD", "json-ld",
     generic=("application/json",), params={"profile": (JSONLD_COMPACTED,)}, forms=_GRAPHS,
+    eu_file_type="JSON_LD",
 )  # fmt: skip
 NTRIPLES = Format(
     "ntriples", "application/n-triples", "nt", "N-Triples", "N-Triples", "nt",
-    generic=("text/plain",), forms=_GRAPHS,
+    generic=("text/plain",), forms=_GRAPHS, eu_file_type="RDF_N_TRIPLES",
 )  # fmt: skip
 RDFXML = Format(
     "rdfxml", "application/rdf+xml", "rdf", "RDF/XML", "RDF_XML", "xml",
-    generic=("application/xml", "text/xml"), forms=_GRAPHS,
+    generic=("application/xml", "text/xml"), forms=_GRAPHS, eu_file_type="RDF_XML",
 )  # fmt: skip
 # RDF datasets (named graphs kept).
-TRIG = Format("trig", "application/trig", "trig", "TriG", "TriG", "trig", dataset=True)
-NQUADS = Format("nquads", "application/n-quads", "nq", "N-Quads", "N-Quads", "nquads", dataset=True)
+TRIG = Format(
+    "trig", "application/trig", "trig", "TriG", "TriG", "trig", dataset=True,
+    eu_file_type="RDF_TRIG",
+)  # fmt: skip
+NQUADS = Format(
+    "nquads", "application/n-quads", "nq", "N-Quads", "N-Quads", "nquads", dataset=True,
+    eu_file_type="RDF_N_QUADS",
+)  # fmt: skip
 # Pages, and plain-text messages (errors for clients that do not want HTML).
 HTML = Format("html", "text/html", "html", "HTML", aliases=("application/xhtml+xml",))
 TEXT = Format("text", "text/plain", "txt", "plain text")

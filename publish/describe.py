@@ -53,8 +53,9 @@ DESCRIPTION = {
     "addressees and source report.",
 }
 PUBLISHER_NAME = "thbkg"
-#: The languages of the labels and texts (French verbatim, English and Dutch labels).
-LANGUAGES = ("FRA", "ENG", "NLD")
+#: The languages of the labels and texts (French verbatim, English and Dutch labels): the EU
+#: language table's code, and the BCP 47 tag our literals carry.
+LANGUAGES = {"FRA": "fr", "ENG": "en", "NLD": "nl"}
 KEYWORDS = {
     "fr": ("traite des êtres humains", "trafic d'êtres humains", "recommandations", "Myria"),
     "en": ("trafficking in human beings", "migrant smuggling", "recommendations", "Myria"),

@@ -82,11 +82,13 @@ def describe_for_portals(
     issued = Literal(ISSUED.isoformat(), datatype=XSD.date)
     modified = Literal(MODIFIED.isoformat(), datatype=XSD.date)
     languages = list(languages)
+    add((publisher, RDFS.label, Literal("thbkg")))  # pages name it (ontology creator)
     # the dataset
     add((ds, DCTERMS.issued, issued))
     add((ds, DCTERMS.modified, modified))
     add((ds, DCTERMS.spatial, BELGIUM))
     add((BELGIUM, RDF.type, DCTERMS.Location))
+    add((BELGIUM, SKOS.prefLabel, Literal("Belgium", lang="en")))
     add((ds, DCAT.theme, THEME))
     _concept(g, THEME, THEME_LABEL, "theme")
     add((ds, DCAT.contactPoint, CONTACT))

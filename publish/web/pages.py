@@ -16,7 +16,7 @@ from ..catalogue import Catalogue
 from ..describe import SPARQL_ENDPOINT
 from ..formats import HTML, RDF_FORMATS
 from ..namespaces import BASE, DATASET, THB
-from . import docs
+from . import docs, schemaorg
 from .i18n import LANGUAGES, choose_language, translator
 from .responses import catalogue, conditional, href, landing_alternative
 
@@ -96,7 +96,11 @@ def _render(template: str, path: str | None, title: str, **context: object) -> s
     cat = catalogue()
     lang = choose_language(request)
     view = View(cat, lang)
-    formats = [(f, href(path, f.suffix)) for f in RDF_FORMATS] if path is not None else []
+    # The landing page's data is the dataset description (where ``/`` sends RDF clients).
+    data_path = "dataset" if path is None else path
+    formats = [(f, href(data_path, f.suffix)) for f in RDF_FORMATS]
+    if data_path == "dataset":
+        context["schema_org"] = schemaorg.dataset(cat.description, lang)
     return render_template(
         template,
         v=view,
@@ -106,6 +110,7 @@ def _render(template: str, path: str | None, title: str, **context: object) -> s
         title=title,
         path=path,
         iri=BASE + path if path is not None else None,
+        canonical=BASE + path if path is not None else BASE,
         formats=formats,
         cat=cat,
         THB=THB,
@@ -164,7 +169,8 @@ def index() -> Response:
     )
     response = conditional(body, HTML, vary=("Accept", "Accept-Language"))
     response.headers["Link"] = (
-        '</dataset>; rel="describedby", </.well-known/void>; rel="describedby"'
+        f'<{BASE}>; rel="canonical", </dataset>; rel="describedby", '
+        '</.well-known/void>; rel="describedby"'
     )
     return response
 

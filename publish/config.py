@@ -9,7 +9,17 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TypeVar
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def _shipped_root(package: Path) -> Path:
+    """Where data/, ontology/, shapes/ and queries/ are: the checkout the package sits in, or,
+    in an installed wheel, the copy shipped inside the package (``publish/shipped``)."""
+    checkout = package.parent
+    if (checkout / "ontology" / "thbkg.ttl").is_file():
+        return checkout
+    return package / "shipped"
+
+
+ROOT = _shipped_root(Path(__file__).resolve().parent)
 Number = TypeVar("Number", int, float)
 
 #: Names accepted by the ``engine`` setting (``THBKG_ENGINE``, ``--engine``).

@@ -1,50 +1,114 @@
-"""What the linked-data server publishes, indexed once at start-up: resources, labels, listings.
+"""What the linked-data server publishes, read through the store: resources, labels, listings.
 
-A request only looks things up here and serialises; nothing is parsed or computed from files
-while it waits. Serialisations are memoised (the graph never changes while the server runs).
+Nothing here holds the dataset: every lookup is a SPARQL query to the store with its values
+bound, and only small, fixed-size things are kept (the dataset description from the build's
+figures, the ontology and shapes documents, a bounded cache of labels). Listings are pages of
+rows, so no answer grows with the graph.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, ORG, OWL, RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, ORG, OWL, RDFS, SKOS
 
-from .describe import (
-    DOWNLOAD_FORMATS,
-    describe_dataset,
-    download_path,
-    statistics,
-    union_graph,
-)
-from .formats import DATASET_FORMATS, JSONLD, Format
-from .graph import KnowledgeGraph
+from .describe import DOWNLOAD_FORMATS, Statistics, describe_dataset, download_path
+from .formats import JSONLD, Format
 from .jsonld import context, to_jsonld
 from .namespaces import (
     BASE,
-    DATA_GRAPH,
     DATASET,
-    INFERRED_GRAPH,
     ONTOLOGY,
     ONTOLOGY_GRAPH,
     SHAPES,
     THB,
-    bind_prefixes,
     short,
 )
+from .store import Store
 
 # The properties whose values name a resource, most preferred first.
 LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 LANGUAGES = ("en", "fr")
+#: Rows per page of a listing (landing page, an actor's or a theme's recommendations).
+PAGE_SIZE = 50
+#: At most this many resources are listed as linking to one resource.
+INCOMING_LIMIT = 200
+_LABELS = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
+
+# ---------------------------------------------------------------- queries (values are bound)
+
+# Does ?iri name a subject of the published graph?
+IS_SUBJECT = "ASK WHERE { ?iri ?p ?o }"
+# Is ?iri a member of ?cls?
+IS_A = "ASK WHERE { ?iri a ?cls }"
+# The classes of ?iri.
+TYPES = "SELECT ?t WHERE { ?iri a ?t }"
+# Every subject in our URI space (for sitemaps and tests; not for pages).
+SUBJECTS = "SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), ?base)) }"
+# A named graph, whole (the ontology graph, small).
+NAMED_GRAPH = "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
+# The distinct subjects of one named graph.
+GRAPH_SUBJECTS = "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+# The description of ?iri: its Concise Bounded Description (its triples and, three levels
+# deep, those of the blank nodes it leads to) and the labels of the IRIs it links to.
+DESCRIBE = f"""
+CONSTRUCT {{ ?iri ?p ?o . ?b1 ?q1 ?v1 . ?b2 ?q2 ?v2 . ?b3 ?q3 ?v3 . ?x ?lp ?label }}
+WHERE {{
+  {{ ?iri ?p ?o }}
+  UNION {{ ?iri ?p1 ?b1 FILTER(isBlank(?b1)) ?b1 ?q1 ?v1 }}
+  UNION {{ ?iri ?p1 ?b1 FILTER(isBlank(?b1)) ?b1 ?r1 ?b2 FILTER(isBlank(?b2)) ?b2 ?q2 ?v2 }}
+  UNION {{ ?iri ?p1 ?b1 FILTER(isBlank(?b1)) ?b1 ?r1 ?b2 FILTER(isBlank(?b2))
+           ?b2 ?r2 ?b3 FILTER(isBlank(?b3)) ?b3 ?q3 ?v3 }}
+  UNION {{ {{ ?iri ?p1 ?x }} UNION {{ ?iri ?p1 ?b1 FILTER(isBlank(?b1)) ?b1 ?r1 ?x }}
+           FILTER(isIRI(?x)) VALUES ?lp {{ {_LABELS} }} ?x ?lp ?label }}
+}}
+"""
+# Labels of several nodes at once.
+LABELS = f"SELECT ?node ?label WHERE {{ VALUES ?lp {{ {_LABELS} }} ?node ?lp ?label }}"
+# Labels of ?node, by property, so the preferred property wins.
+LABELS_OF = f"SELECT ?lp ?label WHERE {{ VALUES ?lp {{ {_LABELS} }} ?node ?lp ?label }}"
+# One value of ?prop on ?node (the first in term order, so answers are stable).
+VALUE = "SELECT ?v WHERE { ?node ?prop ?v } ORDER BY ?v LIMIT 1"
+# Subjects that link to ?node by ?prop, in IRI order.
+SUBJECTS_OF = "SELECT DISTINCT ?s WHERE { ?s ?prop ?node FILTER(isIRI(?s)) } ORDER BY ?s"
+# Members of a class, in IRI order.
+MEMBERS = "SELECT DISTINCT ?s WHERE { ?s a ?cls FILTER(isIRI(?s)) } ORDER BY ?s"
+# Themes with the theme they are narrower than, if any.
+THEMES = "SELECT ?t ?b WHERE { ?t a thb:Theme OPTIONAL { ?t skos:broader ?b } } ORDER BY ?t"
+# The years that have recommendations.
+YEARS = "SELECT DISTINCT ?y WHERE { ?r a thb:Recommendation ; thb:year ?y }"
+# Resources (not blank nodes) that link to ?node, and by which property.
+INCOMING = (
+    "SELECT DISTINCT ?s ?p WHERE { ?s ?p ?node FILTER(!isBlank(?s)) } ORDER BY ?s ?p LIMIT "
+    + str(INCOMING_LIMIT)
+)
+# Recommendations, with what the landing page shows of each; filters are added below.
+_RECOMMENDATIONS = """
+  ?r a thb:Recommendation .
+  OPTIONAL { ?r dcterms:identifier ?id }
+  OPTIONAL { ?r thb:text ?text }
+  OPTIONAL { ?r thb:year ?year }
+  OPTIONAL { ?r thb:sequence ?seq }
+  OPTIONAL { ?r thb:theme ?theme }
+"""
+_FILTERS = {
+    "theme": "FILTER EXISTS { ?r thb:theme/skos:broader* ?themeFilter }",
+    "actor": "FILTER EXISTS { ?r thb:addressedTo/org:subOrganizationOf* ?actorFilter }",
+    "year": "FILTER(STR(?year) = STR(?yearFilter))",
+    "report": "FILTER EXISTS { ?r dcterms:isPartOf ?reportFilter }",
+}
+# The addressees of a page of recommendations.
+ADDRESSEES = "SELECT ?r ?a WHERE { ?r thb:addressedTo ?a } ORDER BY ?r ?a"
 
 
 @dataclass(frozen=True)
 class Recommendation:
-    """One row of the landing page, in source order."""
+    """One row of a listing, in source order."""
 
     iri: URIRef
     identifier: str
@@ -55,19 +119,22 @@ class Recommendation:
     addressees: tuple[URIRef, ...]
 
 
+@dataclass(frozen=True)
+class Listing:
+    """One page of recommendations, and how many there are in all."""
+
+    rows: list[Recommendation]
+    total: int
+    page: int
+    pages: int
+
+
 def path_of(iri: object) -> str | None:
     """The request path of one of our resources (``recommendation/2018-32``), else None."""
     text = str(iri)
     if not isinstance(iri, URIRef) or not text.startswith(BASE) or "#" in text:
         return None
     return text[len(BASE) :]
-
-
-def _copy(graph: Graph) -> Graph:
-    """A plain graph with our prefixes holding the triples of ``graph``."""
-    copy = bind_prefixes(Graph())
-    copy += graph
-    return copy
 
 
 def serialise(graph: Graph, fmt: Format, *, first: str | None = None) -> bytes:
@@ -77,57 +144,86 @@ def serialise(graph: Graph, fmt: Format, *, first: str | None = None) -> bytes:
     return graph.serialize(format=fmt.rdflib, encoding="utf-8")
 
 
-class Catalogue:
-    """The published resources of one KnowledgeGraph, with their descriptions and labels."""
+def dump(store: Store, fmt: Format, graph: URIRef | None = None) -> Iterator[bytes]:
+    """The whole published graph (or one named graph) in ``fmt``, as a download serves it:
+    TriG and N-Quads keep the named graphs, JSON-LD carries our context. ``thbkg build``
+    hashes these very bytes for the dataset description's checksums."""
+    chunks = store.dump(fmt, graph)
+    if fmt != JSONLD:
+        return chunks
+    head = json.dumps(context(), ensure_ascii=False)[:-1]  # without the closing brace
 
-    def __init__(self, knowledge: KnowledgeGraph) -> None:
-        self.knowledge = knowledge
-        self.union = union_graph(knowledge)
-        self.stats = statistics(knowledge, self.union)
-        files = {fmt: self.download(fmt) for fmt in DOWNLOAD_FORMATS}
-        self.description = describe_dataset(knowledge, self.union, self.stats, files)
-        self.shapes = knowledge.shapes
-        self.ontology = _copy(knowledge.graph(ONTOLOGY_GRAPH))
+    def wrapped() -> Iterator[bytes]:
+        yield (head + ', "@graph": ').encode("utf-8")
+        yield from chunks
+        yield b"}\n"
+
+    return wrapped()
+
+
+def _integer(term: object) -> int:
+    try:
+        return int(str(term))
+    except ValueError:
+        return 0
+
+
+class Catalogue:
+    """The published resources of one store, with their descriptions, labels and listings."""
+
+    def __init__(self, store: Store, stats: Statistics, shapes: Graph, version: str) -> None:
+        self.store = store
+        self.stats = stats
+        self.version = version  # changes with the store: part of every download's ETag
+        self.description = describe_dataset(stats)
+        self.shapes = shapes
+        self.ontology = store.construct(NAMED_GRAPH, g=ONTOLOGY_GRAPH)
+        self.graphs = tuple(stats.graphs)
         # Document-like resources serve a whole graph; every other resource its description.
         self.documents: dict[str, Callable[[], Graph]] = {
             "ontology": lambda: self.ontology,
             "shapes": lambda: self.shapes,
             "dataset": lambda: self.description,
-            "graph/data": lambda: self._named(DATA_GRAPH),
-            "graph/ontology": lambda: self._named(ONTOLOGY_GRAPH),
-            "graph/inferred": lambda: self._named(INFERRED_GRAPH),
         }
-        version = self.ontology.value(ONTOLOGY, OWL.versionIRI)
-        if path_of(version):
-            self.documents[path_of(version)] = self.documents["ontology"]
-        self.things: dict[str, URIRef] = {}
-        for subject in set(self.union.subjects()):
-            path = path_of(subject)
-            if path and path not in self.documents:
-                self.things[path] = subject
-        self._labels = self._index_labels()
-        self.recommendations = self._recommendations()
+        for name in self.graphs:
+            self.documents[path_of(name)] = lambda name=name: self.store.construct(
+                NAMED_GRAPH, g=name
+            )
+        version_iri = self.ontology.value(ONTOLOGY, OWL.versionIRI)
+        if path_of(version_iri):
+            self.documents[path_of(version_iri)] = self.documents["ontology"]
 
     # ------------------------------------------------------------------ lookup
 
+    @lru_cache(maxsize=4096)  # noqa: B019 - the catalogue lives as long as the app
     def iri(self, path: str) -> URIRef | None:
         """The resource a request path names, or None when we publish no such resource."""
         if path in self.documents:
             return {"ontology": ONTOLOGY, "shapes": SHAPES, "dataset": DATASET}.get(
                 path, URIRef(BASE + path)
             )
-        return self.things.get(path)
+        if "#" in path or not path:
+            return None
+        iri = URIRef(BASE + path)
+        try:
+            return iri if self.store.ask(IS_SUBJECT, iri=iri) else None
+        except ValueError:  # not an IRI Oxigraph accepts: we publish no such resource
+            return None
 
     def paths(self) -> list[str]:
-        """Every path that dereferences, documents first."""
-        return [*self.documents, *sorted(self.things)]
+        """Every path that dereferences, documents first (a full scan: not for requests)."""
+        things = {path_of(r["s"]) for r in self.store.select(SUBJECTS, base=Literal(BASE))}
+        return [*self.documents, *sorted(p for p in things if p and p not in self.documents)]
+
+    def is_a(self, iri: URIRef, cls: URIRef) -> bool:
+        """Whether ``iri`` is a member of ``cls``."""
+        return self.store.ask(IS_A, iri=iri, cls=cls)
 
     def kind(self, path: str) -> str:
         """The page template family of a resource: recommendation, actor, theme, ... resource."""
         if path in self.documents:
             return "graph" if path.startswith("graph/") else path.split("/")[0]
-        iri = self.things[path]
-        types = set(self.union.objects(iri, RDF.type))
+        types = {row["t"] for row in self.store.select(TYPES, iri=self.iri(path))}
         for cls, kind in (
             (THB.Recommendation, "recommendation"),
             (THB.Actor, "actor"),
@@ -141,25 +237,19 @@ class Catalogue:
 
     # ------------------------------------------------------------------ descriptions
 
-    def _named(self, name: URIRef) -> Graph:
-        return _copy(self.knowledge.graph(name))
-
     def describe(self, iri: URIRef) -> Graph:
         """Concise Bounded Description of ``iri`` plus the labels of the resources it links to."""
-        described = bind_prefixes(Graph())
-        described += self.union.cbd(iri)
-        linked = {o for o in described.objects() if isinstance(o, URIRef)}
-        for node in linked:
-            for prop in LABEL_PROPERTIES:
-                for label in self.union.objects(node, prop):
-                    described.add((node, prop, label))
-        return described
+        return self.store.construct(DESCRIBE, iri=iri)
+
+    def is_graph(self, path: str) -> bool:
+        """Whether a path names one of our named graphs (served streamed, never held)."""
+        return path in self.documents and path.startswith("graph/")
 
     def graph_of(self, path: str) -> Graph:
         """The graph a path serves: a whole document, or a resource's description."""
         if path in self.documents:
             return self.documents[path]()
-        return self.describe(self.things[path])
+        return self.describe(self.iri(path))
 
     @lru_cache(maxsize=4096)  # noqa: B019 - the catalogue lives as long as the app
     def representation(self, path: str, fmt: Format) -> bytes:
@@ -167,12 +257,13 @@ class Catalogue:
         iri = self.iri(path)
         return serialise(self.graph_of(path), fmt, first=str(iri) if iri else None)
 
-    @lru_cache(maxsize=16)  # noqa: B019
-    def download(self, fmt: Format) -> bytes:
-        """The whole published graph; TriG and N-Quads keep the named graphs."""
-        if fmt in DATASET_FORMATS:
-            return self.knowledge.dataset.serialize(format=fmt.rdflib, encoding="utf-8")
-        return serialise(self.union, fmt)
+    def stream(self, fmt: Format, graph: URIRef | None = None) -> Iterator[bytes]:
+        """The whole published graph (or one named graph) in ``fmt``, streamed from the store."""
+        return dump(self.store, fmt, graph)
+
+    def etag(self, what: str) -> str:
+        """A strong ETag for a streamed document: the store's version and what was asked."""
+        return hashlib.sha256(f"{self.version} {what}".encode()).hexdigest()[:32]
 
     @cached_property
     def context_document(self) -> str:
@@ -183,54 +274,88 @@ class Catalogue:
         """Each download format with its path, for the pages that list them."""
         return [(fmt, download_path(fmt)) for fmt in DOWNLOAD_FORMATS]
 
+    @lru_cache(maxsize=16)  # noqa: B019
+    def subjects_in(self, graph: URIRef) -> int:
+        """How many distinct subjects a named graph has (counted once)."""
+        return _integer(self.store.select(GRAPH_SUBJECTS, g=graph)[0]["n"])
+
     # ------------------------------------------------------------------ labels
 
-    def _index_labels(self) -> dict[object, dict[str, str]]:
-        index: dict[object, dict[str, str]] = {}
-        for graph in (self.description, self.union, self.shapes):
-            for prop in reversed(LABEL_PROPERTIES):  # preferred properties overwrite
-                for subject, label in graph.subject_objects(prop):
-                    if isinstance(label, Literal):
-                        index.setdefault(subject, {})[label.language or ""] = str(label)
-        return index
+    @lru_cache(maxsize=65536)  # noqa: B019 - bounded; the store never changes while served
+    def labels(self, node: object) -> dict[str, str]:
+        """Every label of ``node`` by language tag ('' for untagged), preferred property first."""
+        found: dict[str, str] = {}
+        if isinstance(node, URIRef):
+            rows = self.store.select(LABELS_OF, node=node)
+            for graph in (self.description, self.shapes):
+                rows += [
+                    {"lp": p, "label": o} for p in LABEL_PROPERTIES for o in graph.objects(node, p)
+                ]
+            rank = {p: i for i, p in enumerate(LABEL_PROPERTIES)}
+            for row in sorted(rows, key=lambda r: -rank[r["lp"]]):  # preferred overwrite
+                label = row["label"]
+                if isinstance(label, Literal):
+                    found[label.language or ""] = str(label)
+        return found
 
     def label(self, node: object, lang: str) -> str:
         """A label in ``lang``, else in the other language, else untagged, else a short name."""
-        labels = self._labels.get(node, {})
-        for candidate in (lang, *LANGUAGES, ""):
-            if candidate in labels:
-                return labels[candidate]
-        if labels:
-            return next(iter(sorted(labels.items())))[1]
-        if isinstance(node, URIRef) and str(node).startswith(BASE):
-            return str(node)[len(BASE) :]
-        if isinstance(node, URIRef):
-            return short(node, brackets=False)
-        return str(node)
-
-    def labels(self, node: object) -> dict[str, str]:
-        """Every label of ``node`` by language tag ('' for untagged)."""
-        return dict(self._labels.get(node, {}))
+        return pick_label(node, self.labels(node), lang)
 
     # ------------------------------------------------------------------ listings
 
-    def _recommendations(self) -> list[Recommendation]:
-        rows = []
-        g = self.union
-        for iri in set(g.subjects(RDF.type, THB.Recommendation)):
-            year, sequence = g.value(iri, THB.year), g.value(iri, THB.sequence)
-            rows.append(
-                Recommendation(
-                    iri=iri,
-                    identifier=str(g.value(iri, DCTERMS.identifier) or ""),
-                    text=str(g.value(iri, THB.text) or ""),
-                    year=int(str(year)) if year is not None else 0,
-                    sequence=int(str(sequence)) if sequence is not None else 0,
-                    theme=g.value(iri, THB.theme),
-                    addressees=tuple(sorted(g.objects(iri, THB.addressedTo))),
-                )
+    def recommendations(
+        self,
+        *,
+        theme: URIRef | None = None,
+        actor: URIRef | None = None,
+        year: int | None = None,
+        report: URIRef | None = None,
+        page: int = 1,
+        size: int = PAGE_SIZE,
+    ) -> Listing:
+        """One page of recommendations in a theme (or below it), to an actor (or its parts),
+        of a year, of a report; in source order."""
+        bindings: dict[str, object] = {}
+        filters = []
+        for name, value in (("theme", theme), ("actor", actor), ("report", report)):
+            if value is not None:
+                bindings[f"{name}Filter"] = value
+                filters.append(_FILTERS[name])
+        if year is not None:
+            bindings["yearFilter"] = Literal(str(year))
+            filters.append(_FILTERS["year"])
+        where = _RECOMMENDATIONS + "\n".join(filters)
+        total = _integer(
+            self.store.select(f"SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE {{ {where} }}", **bindings)[
+                0
+            ]["n"]
+        )
+        pages = max(1, -(-total // size))
+        page = min(max(1, page), pages)
+        rows = self.store.select(
+            f"SELECT ?r ?id ?text ?year ?seq ?theme WHERE {{ {where} }} "
+            f"ORDER BY STR(?year) ?seq ?id LIMIT {int(size)} OFFSET {int((page - 1) * size)}",
+            **bindings,
+        )
+        addressees: dict[object, list[URIRef]] = {}
+        if rows:
+            found = self.store.select(ADDRESSEES, r=[row["r"] for row in rows])
+            for row in found:
+                addressees.setdefault(row["r"], []).append(row["a"])
+        listing = [
+            Recommendation(
+                iri=row["r"],
+                identifier=str(row.get("id", "")),
+                text=str(row.get("text", "")),
+                year=_integer(row.get("year", 0)),
+                sequence=_integer(row.get("seq", 0)),
+                theme=row.get("theme"),
+                addressees=tuple(addressees.get(row["r"], ())),
             )
-        return sorted(rows, key=lambda r: (r.year, r.sequence, r.identifier))
+            for row in rows
+        ]
+        return Listing(listing, total, page, pages)
 
     def instances(self, cls: URIRef) -> list[URIRef]:
         """Our named members of ``cls`` in IRI order, so listings are stable between runs."""
@@ -238,24 +363,28 @@ class Catalogue:
 
     @lru_cache(maxsize=64)  # noqa: B019 - the catalogue lives as long as the app
     def _instances(self, cls: URIRef) -> tuple[URIRef, ...]:
-        members = set(self.union.subjects(RDF.type, cls))
-        return tuple(sorted(s for s in members if isinstance(s, URIRef)))
+        return tuple(row["s"] for row in self.store.select(MEMBERS, cls=cls))
 
     @cached_property
     def counts(self) -> dict[str, int]:
-        """How many recommendations, themes, actors and reports: the landing page's headline."""
+        """How many recommendations, themes, actors and reports: from the build's figures."""
+        classes = self.stats.classes
         return {
-            "recommendations": len(self.recommendations),
-            "themes": len(self._instances(THB.Theme)),
-            "actors": len(self._instances(THB.Actor)),
-            "reports": len(self._instances(THB.Report)),
+            "recommendations": classes.get(THB.Recommendation, 0),
+            "themes": classes.get(THB.Theme, 0),
+            "actors": classes.get(THB.Actor, 0),
+            "reports": classes.get(THB.Report, 0),
         }
 
     @cached_property
     def theme_tree(self) -> list[tuple[URIRef, list[URIRef]]]:
         """Top themes (phenomena) with the section themes under them."""
-        themes = self._instances(THB.Theme)
-        broader = {t: self.union.value(t, SKOS.broader) for t in themes}
+        broader: dict[URIRef, URIRef | None] = {}
+        for row in self.store.select(THEMES):
+            broader.setdefault(row["t"], None)
+            if row.get("b") is not None:
+                broader[row["t"]] = row["b"]
+        themes = sorted(broader)
         return [
             (top, [t for t in themes if broader[t] == top]) for top in themes if not broader[top]
         ]
@@ -267,47 +396,23 @@ class Catalogue:
             sorted(self._instances(THB.Actor), key=lambda a: self.label(a, lang).casefold())
         )
 
-    def _below(self, node: URIRef, prop: URIRef) -> set[URIRef]:
-        """``node`` and every resource that reaches it through ``prop``, transitively."""
-        found = {node}
-        frontier = [node]
-        while frontier:
-            for child in self.union.subjects(prop, frontier.pop()):
-                if child not in found and isinstance(child, URIRef):
-                    found.add(child)
-                    frontier.append(child)
-        return found
+    def value(self, node: object, prop: URIRef) -> object | None:
+        """One value of ``prop`` on ``node``, or None."""
+        rows = self.store.select(VALUE, node=node, prop=prop)
+        return rows[0]["v"] if rows else None
 
-    def parts(self, actor: URIRef) -> set[URIRef]:
-        """``actor`` and every actor that is part of it, transitively."""
-        return self._below(actor, ORG.subOrganizationOf)
+    def subjects(self, prop: URIRef, node: object) -> list[URIRef]:
+        """The resources that link to ``node`` by ``prop``, in IRI order."""
+        return [row["s"] for row in self.store.select(SUBJECTS_OF, prop=prop, node=node)]
 
     def ancestors(self, actor: URIRef) -> list[URIRef]:
         """The chain of organisations ``actor`` is part of, nearest first."""
         chain: list[URIRef] = []
-        node = self.union.value(actor, ORG.subOrganizationOf)
+        node = self.value(actor, ORG.subOrganizationOf)
         while isinstance(node, URIRef) and node not in chain and node != actor:
             chain.append(node)
-            node = self.union.value(node, ORG.subOrganizationOf)
+            node = self.value(node, ORG.subOrganizationOf)
         return chain
-
-    def filtered(
-        self, theme: URIRef | None = None, actor: URIRef | None = None, year: int | None = None
-    ) -> list[Recommendation]:
-        """Recommendations in a theme (or below it), to an actor (or its parts), of a year."""
-        themes = self.narrower(theme) if theme is not None else None
-        actors = self.parts(actor) if actor is not None else None
-        return [
-            r
-            for r in self.recommendations
-            if (themes is None or r.theme in themes)
-            and (actors is None or actors.intersection(r.addressees))
-            and (year is None or r.year == year)
-        ]
-
-    def narrower(self, theme: URIRef) -> set[URIRef]:
-        """``theme`` and every theme below it."""
-        return self._below(theme, SKOS.broader)
 
     def years(self) -> list[int]:
         """The years that have recommendations: the values the year filter accepts."""
@@ -315,10 +420,25 @@ class Catalogue:
 
     @cached_property
     def _years(self) -> tuple[int, ...]:
-        return tuple(sorted({r.year for r in self.recommendations}))
+        return tuple(sorted({_integer(row["y"]) for row in self.store.select(YEARS)}))
 
     def incoming(self, iri: URIRef) -> Iterator[tuple[URIRef, URIRef]]:
-        """(subject, property) pairs of the resources that link to ``iri``."""
-        for subject, prop in self.union.subject_predicates(iri):
-            if not isinstance(subject, BNode):
-                yield subject, prop
+        """(subject, property) pairs of the resources that link to ``iri`` (at most
+        ``INCOMING_LIMIT``)."""
+        for row in self.store.select(INCOMING, node=iri):
+            if not isinstance(row["s"], BNode):
+                yield row["s"], row["p"]
+
+
+def pick_label(node: object, labels: dict[str, str], lang: str) -> str:
+    """A label in ``lang``, else in the other language, else untagged, else a short name."""
+    for candidate in (lang, *LANGUAGES, ""):
+        if candidate in labels:
+            return labels[candidate]
+    if labels:
+        return next(iter(sorted(labels.items())))[1]
+    if isinstance(node, URIRef) and str(node).startswith(BASE):
+        return str(node)[len(BASE) :]
+    if isinstance(node, URIRef):
+        return short(node, brackets=False)
+    return str(node)

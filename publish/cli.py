@@ -111,14 +111,80 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
 
 
 @main.command()
+@click.argument("data", nargs=-1, required=True, type=_existing)
+@click.option(
+    "--inferred",
+    "inferred",
+    multiple=True,
+    type=_existing,
+    help="Inferred graph of DATA, as `thbkg reason` wrote it (repeat for several; default: none).",
+)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    required=True,
+    help="Store directory to write (replaced in one step; the old one stays on failure).",
+)
+@click.option(
+    "--push",
+    metavar="URL",
+    help="Then load the graphs into this SPARQL 1.1 Graph Store Protocol endpoint "
+    "(HTTP PUT URL?graph=IRI), e.g. http://127.0.0.1:7878/store.",
+)
+@click.pass_obj
+def build(
+    settings: Settings,
+    data: tuple[Path, ...],
+    inferred: tuple[Path, ...],
+    out: Path,
+    push: str | None,
+) -> None:
+    """Parse DATA, validate it against the shapes and write the store OUT that `thbkg serve
+    --store` opens: the named graphs in Oxigraph's on-disk store, and manifest.json.
+
+    Exit code 0 when built, 1 when the data does not conform (the report is printed), 2 when a
+    file cannot be parsed (file:line:column) or the push fails.
+    """
+    from .build import build as run_build
+    from .build import push as run_push
+
+    settings = settings.with_overrides(data=data, inferred=inferred)
+    if not inferred:
+        settings = settings.with_overrides(inferred=())
+    manifest = run_build(settings, out)
+    counts = ", ".join(f"{n.rsplit('/', 1)[1]} {c}" for n, c in manifest.data["graphs"].items())
+    click.echo(
+        f"validated and built {out} in {manifest.data['buildSeconds']:.1f} s ({counts} triples)",
+        err=True,
+    )
+    if push:
+        sent = run_push(out, push, settings.endpoint_timeout)
+        click.echo(f"pushed {len(sent)} graphs to {push}", err=True)
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--store",
+    "store",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Store directory that `thbkg build` wrote (opened read-only, not validated again).",
+)
+@click.option(
+    "--sparql-endpoint",
+    "endpoint",
+    metavar="URL",
+    help="Serve from this SPARQL 1.1 endpoint holding our named graphs instead of a store.",
+)
 @click.option(
     "--data",
     "data",
     multiple=True,
     type=_existing,
-    help="Data file to serve instead of the shipped data (repeat for several).",
+    help="Data file to build (cached) and serve instead of the shipped data (repeat for several).",
 )
 @click.option(
     "--inferred",
@@ -137,7 +203,7 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     default=8,
     show_default=True,
     type=click.IntRange(1, 256),
-    help="Worker threads in production mode; they share the one loaded graph.",
+    help="Worker threads in production mode; they share the one open store.",
 )
 @click.option(
     "--proxy-hops",
@@ -149,6 +215,8 @@ def serve(
     settings: Settings,
     host: str,
     port: int,
+    store: Path | None,
+    endpoint: str | None,
     data: tuple[Path, ...],
     inferred: tuple[Path, ...],
     production: bool,
@@ -158,17 +226,29 @@ def serve(
     """Serve the graph as linked data: resource pages, downloads, the dataset description and
     the SPARQL endpoint.
 
-    The graph is loaded and validated once, before listening; a graph that does not conform to
-    the shapes is not served (the report is printed, exit code 1).
+    With --store, from a built store; with --sparql-endpoint, from an external endpoint;
+    otherwise the shipped data (or --data) is built into a cached store first, rebuilt when a
+    source, the shapes or the ontology change (a graph that does not conform is not served:
+    the report is printed, exit code 1). A store that is not validated or was built with
+    other shapes or ontology is refused (exit code 2): rebuild it.
     """
+    from .build import cached_store, open_built, open_endpoint
     from .web import create_app
 
     if inferred and not data:
         raise click.UsageError("--inferred goes with --data: the shipped data has its own")
+    if sum(bool(x) for x in (store, endpoint, data)) > 1:
+        raise click.UsageError("give one of --store, --sparql-endpoint and --data")
     if data:  # another data set: the shipped inferred graph does not belong to it
         settings = settings.with_overrides(data=data, inferred=inferred)
+        if not inferred:
+            settings = settings.with_overrides(inferred=())
     settings = settings.with_overrides(proxy_hops=proxy_hops)
-    app = create_app(settings)
+    if endpoint:
+        site = open_endpoint(endpoint, settings)
+    else:
+        site = open_built(store or cached_store(settings), settings)
+    app = create_app(settings, site)
     mode = f"waitress, {workers} threads" if production else "development server"
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
     click.echo(f"thbkg: listening on http://{shown}:{port}/ ({mode})", err=True)

@@ -43,6 +43,29 @@ class Settings:
     engine: str = "rdflib"  # SPARQL engine: "rdflib" or "oxigraph" (THBKG_ENGINE)
     proxy_hops: int = 0  # trusted reverse proxies in front of the server (X-Forwarded-*)
     cache_max_age: int = 3600  # seconds a cache may reuse a response (Cache-Control max-age)
+    # Files of the graphs issue 10 adds (graph/annotations, graph/links); none by default.
+    annotations: tuple[Path, ...] = ()
+    links: tuple[Path, ...] = ()
+    # Where `thbkg serve` without --store keeps the store it builds from the shipped data.
+    cache: Path | None = None  # THBKG_CACHE; else $XDG_CACHE_HOME/thbkg or ~/.cache/thbkg
+    endpoint_timeout: float = 10.0  # seconds a --sparql-endpoint may take to answer
+
+    def cache_dir(self) -> Path:
+        """The directory of the cached default store (read when needed, not at import)."""
+        if self.cache is not None:
+            return self.cache
+        return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "thbkg"
+
+    def graph_sources(self) -> dict[str, tuple[Path, ...]]:
+        """Each named graph (``graph/NAME``) and the files it is built from, in build order:
+        the one list that build, the store cache and serve read."""
+        return {
+            "data": self.data,
+            "ontology": (self.ontology,),
+            "inferred": self.inferred,
+            "annotations": self.annotations,
+            "links": self.links,
+        }
 
     def with_overrides(self, **overrides: object) -> Settings:
         """A copy with the given fields replaced; ``None`` values are ignored."""
@@ -82,12 +105,14 @@ _ENV_CASTS = {
     "engine": _engine,
     "proxy_hops": _count,
     "cache_max_age": _count,
+    "endpoint_timeout": _positive(float),
+    "cache": Path,
 }
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
     """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE,
-    THBKG_PROXY_HOPS and THBKG_CACHE_MAX_AGE."""
+    THBKG_PROXY_HOPS, THBKG_CACHE_MAX_AGE, THBKG_ENDPOINT_TIMEOUT, THBKG_CACHE."""
     environ = os.environ if environ is None else environ
     overrides: dict[str, object] = {}
     for f in fields(Settings):

@@ -1,4 +1,4 @@
-"""The dataset description: DCAT-AP ``dcat:Dataset`` and VoID statistics, computed once at load.
+"""The dataset description: DCAT-AP ``dcat:Dataset`` and VoID statistics, counted at build time.
 
 Harvesters (data.europa.eu, VoID crawlers) read ``/dataset`` and ``/.well-known/void``; both are
 this graph. Every resource it links to (publisher, licence, media types, languages, landing page)
@@ -8,28 +8,23 @@ nothing may be fetched to find it out.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, VOID, XSD
 
 from .formats import DOWNLOAD_FORMATS, Format
-from .graph import KnowledgeGraph
 from .namespaces import (
     BASE,
-    DATA_GRAPH,
     DATASET,
     EU_LANGUAGE,
-    INFERRED_GRAPH,
-    ONTOLOGY_GRAPH,
     PREFIXES,
     THB,
     bind_prefixes,
     resource,
 )
 from .portal import describe_for_portals
+from .store import Store
 
 SPARQL_ENDPOINT = resource("sparql")
 LANDING_PAGE = URIRef(BASE)
@@ -74,7 +69,7 @@ def distribution_iri(fmt: Format) -> URIRef:
 
 @dataclass(frozen=True)
 class Statistics:
-    """VoID figures of the published (union) graph."""
+    """VoID figures of the published (union) graph, counted once when the store is built."""
 
     triples: int
     entities: int
@@ -83,59 +78,106 @@ class Statistics:
     classes: dict[URIRef, int]
     properties: dict[URIRef, int]
     graphs: dict[URIRef, int]
+    examples: tuple[URIRef, ...] = ()
+    reports: tuple[URIRef, ...] = ()
+    years: tuple[int, ...] = ()  # that have recommendations: the temporal coverage
+    #: Per download suffix, the SHA-256 and size of the bytes a built store serves.
+    files: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        """The figures as the manifest keeps them (IRIs as strings)."""
+        return {
+            "triples": self.triples,
+            "entities": self.entities,
+            "distinctSubjects": self.distinct_subjects,
+            "distinctObjects": self.distinct_objects,
+            "classes": {str(k): v for k, v in self.classes.items()},
+            "properties": {str(k): v for k, v in self.properties.items()},
+            "graphs": {str(k): v for k, v in self.graphs.items()},
+            "exampleResources": [str(e) for e in self.examples],
+            "reports": [str(r) for r in self.reports],
+            "years": list(self.years),
+            "files": {k: {"sha256": v[0], "bytes": v[1]} for k, v in self.files.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Statistics:
+        """The figures a manifest recorded."""
+
+        def iris(mapping: dict[str, int]) -> dict[URIRef, int]:
+            return {URIRef(k): int(v) for k, v in mapping.items()}
+
+        return cls(
+            triples=int(data["triples"]),
+            entities=int(data["entities"]),
+            distinct_subjects=int(data["distinctSubjects"]),
+            distinct_objects=int(data["distinctObjects"]),
+            classes=iris(data["classes"]),
+            properties=iris(data["properties"]),
+            graphs=iris(data["graphs"]),
+            examples=tuple(URIRef(e) for e in data.get("exampleResources", ())),
+            reports=tuple(URIRef(r) for r in data.get("reports", ())),
+            years=tuple(int(y) for y in data.get("years", ())),
+            files={k: (v["sha256"], int(v["bytes"])) for k, v in data.get("files", {}).items()},
+        )
 
 
-def union_graph(knowledge: KnowledgeGraph) -> Graph:
-    """The default graph users see: data, ontology and inferred graphs together."""
-    union = bind_prefixes(Graph())
-    for name in (DATA_GRAPH, ONTOLOGY_GRAPH, INFERRED_GRAPH):
-        union += knowledge.graph(name)
-    return union
+# What VoID counts, over the union default graph (each triple once, whatever graphs hold it).
+_TOTALS = """
+SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?o) AS ?objects)
+WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }
+"""
+# Our own resources: subjects whose IRI is in our URI space.
+_ENTITIES = """
+SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER(isIRI(?s) && STRSTARTS(STR(?s), ?base)) }
+"""
+# How many members each class has.
+_CLASSES = """
+SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?c)) } GROUP BY ?c
+"""
+# How many triples use each property.
+_PROPERTIES = """
+SELECT ?p (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } } GROUP BY ?p
+"""
+# How many triples each named graph holds.
+_GRAPHS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+# The first member, in IRI order, of one class: an example resource.
+_FIRST = "SELECT ?s WHERE { ?s a ?c FILTER(isIRI(?s)) } ORDER BY STR(?s) LIMIT 1"
+# The reports the recommendations come from.
+_REPORTS = "SELECT ?r WHERE { ?r a thb:Report FILTER(isIRI(?r)) } ORDER BY STR(?r)"
+# The years of the recommendations (their temporal coverage).
+_YEARS = "SELECT DISTINCT ?y WHERE { ?r a thb:Recommendation ; thb:year ?y }"
 
 
-def statistics(knowledge: KnowledgeGraph, union: Graph | None = None) -> Statistics:
-    """Count what VoID reports: triples, entities in our URI space, class and property use."""
-    union = union_graph(knowledge) if union is None else union
-    subjects = set(union.subjects())
-    classes: Counter[URIRef] = Counter()
-    for _, cls in union.subject_objects(RDF.type):
-        if isinstance(cls, URIRef):
-            classes[cls] += 1
-    properties = Counter(p for _, p, _ in union)
-    entities = {s for s in subjects if isinstance(s, URIRef) and str(s).startswith(BASE)}
+def statistics(store: Store) -> Statistics:
+    """Count what VoID reports, with SPARQL over the store (at build time, or once at start
+    for an external endpoint): triples, entities in our URI space, class and property use."""
+    totals = store.select(_TOTALS)[0]
+    entities = store.select(_ENTITIES, base=Literal(BASE))[0]["n"]
+
+    def counts(query: str, key: str) -> dict[URIRef, int]:
+        rows = store.select(query)
+        return dict(sorted((r[key], int(r["n"])) for r in rows if isinstance(r.get(key), URIRef)))
+
+    examples = []
+    for cls in (THB.Recommendation, THB.Theme, THB.Actor, THB.Report):
+        examples += [row["s"] for row in store.select(_FIRST, c=cls)]
     return Statistics(
-        triples=len(union),
-        entities=len(entities),
-        distinct_subjects=len(subjects),
-        distinct_objects=len(set(union.objects())),
-        classes=dict(sorted(classes.items())),
-        properties=dict(sorted(properties.items())),
-        graphs={g: len(knowledge.graph(g)) for g in (DATA_GRAPH, ONTOLOGY_GRAPH, INFERRED_GRAPH)},
+        triples=int(totals["triples"]),
+        entities=int(entities),
+        distinct_subjects=int(totals["subjects"]),
+        distinct_objects=int(totals["objects"]),
+        classes=counts(_CLASSES, "c"),
+        properties=counts(_PROPERTIES, "p"),
+        graphs=counts(_GRAPHS, "g"),
+        examples=tuple(examples),
+        reports=tuple(row["r"] for row in store.select(_REPORTS)),
+        years=tuple(sorted({int(str(row["y"])) for row in store.select(_YEARS)})),
     )
 
 
-def _examples(union: Graph) -> list[URIRef]:
-    """One resource of each of our main classes, the first in IRI order."""
-    found = []
-    for cls in (THB.Recommendation, THB.Theme, THB.Actor, THB.Report):
-        members = sorted(s for s in union.subjects(RDF.type, cls) if isinstance(s, URIRef))
-        if members:
-            found.append(members[0])
-    return found
-
-
-def describe_dataset(
-    knowledge: KnowledgeGraph,
-    union: Graph | None = None,
-    stats: Statistics | None = None,
-    files: Mapping[Format, bytes] | None = None,
-) -> Graph:
-    """The DCAT-AP and VoID description of the published dataset, as its own graph.
-
-    A caller that already holds the union graph or its statistics passes them in; with the
-    bytes of the downloads (``files``), each distribution gets its size and checksum."""
-    union = union_graph(knowledge) if union is None else union
-    stats = statistics(knowledge, union) if stats is None else stats
+def describe_dataset(stats: Statistics) -> Graph:
+    """The DCAT-AP and VoID description of the published dataset, from the store's figures."""
     g = bind_prefixes(Graph())
     add = g.add
     ds = DATASET
@@ -160,7 +202,7 @@ def describe_dataset(
     for code in LANGUAGES:
         add((ds, DCTERMS.language, EU_LANGUAGE[code]))
         add((EU_LANGUAGE[code], RDF.type, DCTERMS.LinguisticSystem))
-    for report in sorted(union.subjects(RDF.type, THB.Report)):
+    for report in stats.reports:
         add((ds, PROV.wasDerivedFrom, report))  # dcterms:source ranges over dcat:Dataset
     # VoID
     add((ds, VOID.sparqlEndpoint, SPARQL_ENDPOINT))
@@ -171,7 +213,7 @@ def describe_dataset(
     add((ds, VOID.distinctObjects, Literal(stats.distinct_objects, datatype=XSD.integer)))
     add((ds, VOID.classes, Literal(len(stats.classes), datatype=XSD.integer)))
     add((ds, VOID.properties, Literal(len(stats.properties), datatype=XSD.integer)))
-    for example in _examples(union):
+    for example in stats.examples:
         add((ds, VOID.exampleResource, example))
     for prefix in ("thb", "skos", "dcterms", "org", "foaf", "rdfs", "owl"):
         add((ds, VOID.vocabulary, URIRef(str(PREFIXES[prefix]))))
@@ -221,7 +263,7 @@ def describe_dataset(
         endpoint=SPARQL_ENDPOINT,
         landing_page=LANDING_PAGE,
         languages=[EU_LANGUAGE[code] for code in LANGUAGES],
-        years=[int(str(y)) for y in union.objects(None, THB.year)],
+        years=stats.years,
         distributions={fmt: distribution_iri(fmt) for fmt in DOWNLOAD_FORMATS},
-        files=files,
+        files={f: stats.files[f.suffix] for f in DOWNLOAD_FORMATS if f.suffix in stats.files},
     )

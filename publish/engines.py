@@ -15,16 +15,16 @@ from typing import Protocol
 
 import pyoxigraph as ox
 import rdflib.plugins.sparql
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Graph, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.namespace import RDF, XSD
 from rdflib.plugins.sparql.evaluate import evalQuery
 from rdflib.plugins.sparql.sparql import Query
-from rdflib.term import Identifier, Node
+from rdflib.term import Identifier
 
 from .config import ENGINES
 from .errors import TooLarge
-from .namespaces import PREFIXES, bind_prefixes
+from .namespaces import BASE, PREFIXES, bind_prefixes
+from .store import EmbeddedStore, RemoteStore, from_oxigraph, to_oxigraph
 
 #: The four query forms, as the algebra names them.
 FORMS = {
@@ -139,35 +139,6 @@ class RdflibEngine:
         return Answer(form, graph=graph)
 
 
-def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    """An rdflib term as a pyoxigraph term."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype or XSD.string)))
-    raise TypeError(f"cannot convert {term!r} to an Oxigraph term")
-
-
-def from_oxigraph(term: object) -> Identifier:
-    """A pyoxigraph term as an rdflib term (xsd:string becomes a plain literal, as in rdflib)."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        if datatype == str(XSD.string) or datatype == str(RDF.langString):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype))
-    raise TypeError(f"unsupported Oxigraph term {term!r}")
-
-
 def _quads(dataset: Dataset) -> Iterator[ox.Quad]:
     for s, p, o, g in dataset.quads((None, None, None, None)):
         name = getattr(g, "identifier", g)
@@ -187,11 +158,18 @@ class OxigraphEngine:
 
     name = "oxigraph"
 
-    def __init__(self, dataset: Dataset) -> None:
-        self.fallback = RdflibEngine(dataset)
-        self.store = ox.Store()
-        self.store.extend(list(_quads(dataset)))
+    def __init__(self, dataset: Dataset | None, store: ox.Store | None = None) -> None:
+        self.fallback = RdflibEngine(dataset) if dataset is not None else None
+        if store is None:
+            store = ox.Store()
+            store.extend(list(_quads(dataset)))
+        self.store = store
         self.prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
+
+    @classmethod
+    def over(cls, store: EmbeddedStore) -> OxigraphEngine:
+        """The engine over a built store, opened read-only (no rdflib copy to fall back on)."""
+        return cls(None, store.store)
 
     def evaluate(
         self,
@@ -207,7 +185,7 @@ class OxigraphEngine:
         variable is evaluated by rdflib instead, with the same answer shape.
         """
         projected = {str(v) for v in dict.get(query.algebra, "PV") or ()}
-        if any(name not in projected for name in bindings):
+        if self.fallback is not None and any(name not in projected for name in bindings):
             return self.fallback.evaluate(query, text, selection, bindings, max_rows)
         options: dict[str, object] = {"prefixes": self.prefixes}
         if selection is None:
@@ -237,6 +215,56 @@ class OxigraphEngine:
                 (from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object))
             )
         return Answer(form, graph=graph)
+
+
+_EMPTY_GRAPH = URIRef("urn:thbkg:no-graph")  # names no graph: an empty default graph
+
+
+class RemoteEngine:
+    """The SPARQL endpoint behind ``--sparql-endpoint``: it gets the query only after the core
+    has parsed and guarded it, with our graphs (or the selected ones) named by the protocol."""
+
+    name = "remote"
+
+    def __init__(self, store: RemoteStore) -> None:
+        self.store = store
+
+    def evaluate(
+        self,
+        query: Query,
+        text: str,
+        selection: Selection | None,
+        bindings: Mapping[str, Identifier],
+        max_rows: int,
+    ) -> Answer:
+        """Send the query text; read the answer as SPARQL JSON results or N-Triples."""
+        from .store import bind_values
+
+        form = form_of(query)
+        default = named = None
+        if selection is not None:
+            default = selection.default or (_EMPTY_GRAPH,)
+            named = selection.named or (_EMPTY_GRAPH,)
+        text = bind_values(text, bindings) if bindings else text
+        graphish = form in ("CONSTRUCT", "DESCRIBE")
+        accept = "application/n-triples" if graphish else "application/sparql-results+json"
+        body = self.store.read(self.store.request(text, accept, default, named, base=BASE))
+        if graphish:
+            graph = bind_prefixes(Graph())
+            for t in _bounded(ox.parse(body, ox.RdfFormat.N_TRIPLES), max_rows, "triples"):
+                graph.add(
+                    (from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object))
+                )
+            return Answer(form, graph=graph)
+        result = self.store.decode(body)
+        if form == "ASK":
+            return Answer(form, boolean=bool(result["boolean"]))
+        variables = list(result["head"].get("vars", []))
+        rows = [
+            tuple(self.store.term(b[v]) if v in b else None for v in variables)
+            for b in _bounded(result["results"]["bindings"], max_rows, "rows")
+        ]
+        return Answer(form, variables=variables, rows=rows)
 
 
 def make_engine(name: str, dataset: Dataset) -> Engine:

@@ -86,3 +86,24 @@ class ReasonerUnavailable(ThbkgError):
 
     exit_code = 2
     http_status = 500
+
+
+class StoreUnavailable(ThbkgError):
+    """The SPARQL endpoint behind the site is down or answered with an error."""
+
+    exit_code = 2
+    http_status = 502
+
+
+class StoreTimeout(ThbkgError):
+    """The SPARQL endpoint behind the site did not answer in time."""
+
+    exit_code = 3
+    http_status = 504
+
+
+class StoreRefused(ThbkgError):
+    """A built store that must not be served: no manifest, not validated, other shapes."""
+
+    exit_code = 2
+    http_status = 500

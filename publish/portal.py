@@ -8,7 +8,6 @@ linked resource is typed here, as DCAT-AP's range shapes check classes without f
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from datetime import date
 
@@ -74,9 +73,12 @@ def describe_for_portals(
     languages: Iterable[URIRef],
     years: Iterable[int],
     distributions: Mapping[Format, URIRef],
-    files: Mapping[Format, bytes] | None = None,
+    files: Mapping[Format, tuple[str, int]] | None = None,
 ) -> Graph:
-    """Add the catalogue, the data service and the recommended dataset fields to ``g``."""
+    """Add the catalogue, the data service and the recommended dataset fields to ``g``.
+
+    ``files`` gives, per distribution, the SHA-256 and size of its bytes (known for a built
+    store, whose dumps are fixed; not for a remote endpoint)."""
     add = g.add
     ds = DATASET
     issued = Literal(ISSUED.isoformat(), datatype=XSD.date)
@@ -114,14 +116,13 @@ def describe_for_portals(
         add((dist, DCTERMS.issued, issued))
         add((dist, DCTERMS.modified, modified))
         if files is not None and fmt in files:
-            data = files[fmt]
+            digest, size = files[fmt]
             checksum = URIRef(f"{dist}-sha256")
-            add((dist, DCAT.byteSize, Literal(len(data), datatype=XSD.nonNegativeInteger)))
+            add((dist, DCAT.byteSize, Literal(size, datatype=XSD.nonNegativeInteger)))
             add((dist, SPDX.checksum, checksum))
             add((checksum, RDF.type, SPDX.Checksum))
             add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
             add((SPDX.checksumAlgorithm_sha256, RDF.type, SPDX.ChecksumAlgorithm))
-            digest = hashlib.sha256(data).hexdigest()
             add((checksum, SPDX.checksumValue, Literal(digest, datatype=XSD.hexBinary)))
     # the SPARQL endpoint as a data service
     add((endpoint, RDF.type, DCAT.DataService))

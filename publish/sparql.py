@@ -2,6 +2,9 @@
 
 Safe by construction, whatever engine answers:
 
+- one text for the guard and the engine: codepoint escapes (``\\u``, ``\\U``) are expanded and
+  line ends made ``\\n`` before anything parses, so rdflib's parser (whose ``#`` comment runs
+  past a carriage return) and Oxigraph's (whose comment ends there) read the same tokens;
 - parse with rdflib's SPARQL 1.1 parser; a syntax error names its line and column;
 - read-only: an update is recognised by the update grammar and refused;
 - no network: ``SERVICE`` is found in the parsed algebra (not in the text) and refused, and
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import threading
 import time
 import warnings
@@ -35,11 +39,13 @@ from rdflib.term import Identifier
 
 from . import formats
 from .config import Settings
-from .engines import Engine, Selection, form_of, make_engine
+from .describe import Statistics
+from .engines import Engine, OxigraphEngine, RemoteEngine, Selection, form_of, make_engine
 from .errors import QueryError, QueryTimeout, ThbkgError, TooLarge
 from .formats import Format
 from .namespaces import BASE, PREFIXES
 from .results import render
+from .store import EmbeddedStore, Store
 
 
 @dataclass
@@ -62,13 +68,49 @@ def result_formats(form: str) -> tuple[Format, ...]:
     return formats.for_form(form)
 
 
+#: SPARQL's codepoint escapes, as the grammar defines them (section 19.2): \u and 4 hex
+#: digits, \U and 8. rdflib also reads \u with 8 digits and \U with 4, Oxigraph does not.
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+#: What either parser would still take for an escape (rdflib: \u or \U, 4 or 8 digits).
+_ANY_ESCAPE = re.compile(r"\\[uU][0-9A-Fa-f]{4}")
+
+
+def canonical(text: str) -> str:
+    """The text both the guard's parser and the engine read: escapes expanded, lines ``\\n``.
+
+    The parsers disagree on what they do not both see: rdflib's ``#`` comment ends at
+    ``\\n`` only, Oxigraph's at ``\\r`` too, so ``# x\\r SERVICE <...>`` hid a SERVICE from
+    the guard that Oxigraph then called; and they expand ``\\u`` escapes differently. Expanded
+    here once, with no escape left for either to expand again and no carriage return left
+    anywhere, the text reads the same to both. (A carriage return inside a long string
+    literal becomes a line feed too.)
+    """
+
+    def expand(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            raise QueryError(f"{match.group(0)} is not a Unicode character")
+        return chr(code)
+
+    expanded = _ESCAPE.sub(expand, text)
+    left = _ANY_ESCAPE.search(expanded)
+    if left:
+        raise QueryError(
+            f"{left.group(0)} is an escape SPARQL parsers read differently (\\u takes 4 hex "
+            "digits, \\U takes 8, and an escape may not make another); write the character itself"
+        )
+    return expanded.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def parse(text: str, max_size: int | None = None) -> tuple[Query, str]:
-    """Parse a query; updates and syntax errors become a QueryError saying what and where.
+    """Parse the canonical text of a query (see ``canonical``; an engine must be handed that
+    text too); updates and syntax errors become a QueryError saying what and where.
 
     Relative IRIs resolve against our base, so ``<actor/police>`` names our resource.
     """
     if max_size is not None and len(text.encode("utf-8")) > max_size:
         raise TooLarge(f"the query is longer than {max_size} bytes, the configured limit")
+    text = canonical(text)
     if not text.strip():
         raise QueryError("the query is empty")
     try:
@@ -198,11 +240,33 @@ class SparqlService:
         self.engine: Engine = make_engine(engine or settings.engine, dataset)
         self._slots = threading.BoundedSemaphore(max(2, 2 * (os.cpu_count() or 1)))
 
+    @classmethod
+    def over_store(cls, store: Store, stats: Statistics, settings: Settings) -> SparqlService:
+        """The service over a built store (Oxigraph, read-only) or an external endpoint; the
+        graph sizes come from the build's figures, nothing is copied."""
+        service = cls.__new__(cls)
+        service.settings = settings
+        service.known = frozenset(stats.graphs)
+        service.sizes = dict(stats.graphs)
+        service.union_size = stats.triples
+        service.engine = (
+            OxigraphEngine.over(store) if isinstance(store, EmbeddedStore) else RemoteEngine(store)
+        )
+        service._slots = threading.BoundedSemaphore(max(2, 2 * (os.cpu_count() or 1)))
+        return service
+
     def prepare(
         self, text: str, default_graphs: tuple[str, ...] = (), named_graphs: tuple[str, ...] = ()
     ) -> PreparedQuery:
-        """Parse, guard and resolve the dataset: everything that can fail before evaluation."""
-        query, form = parse(text, self.settings.max_body)
+        """Parse, guard and resolve the dataset: everything that can fail before evaluation.
+
+        The guard and the engine read one text, the canonical one.
+        """
+        max_size = self.settings.max_body
+        if len(text.encode("utf-8")) > max_size:
+            raise TooLarge(f"the query is longer than {max_size} bytes, the configured limit")
+        text = canonical(text)
+        query, form = parse(text)  # canonical already: parse's own pass changes nothing
         guard(query)
         selection = select_dataset(query, self.known, default_graphs, named_graphs)
         return PreparedQuery(text, form, query, selection)

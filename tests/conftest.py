@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -18,6 +19,7 @@ from rdflib import Graph
 
 from publish.config import ROOT, Settings
 from publish.graph import KnowledgeGraph
+from publish.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
 TESTS = Path(__file__).parent
 DATA = TESTS / "data"
@@ -33,11 +35,52 @@ def knowledge(settings: Settings) -> KnowledgeGraph:
     return KnowledgeGraph.load(settings)
 
 
+#: Where the tests keep the store built from the shipped data (rebuilt when a source changes).
+TEST_CACHE = Path(tempfile.gettempdir()) / "thbkg-test-cache"
+
+
+@functools.cache
+def shipped_site():
+    """The shipped data's store, built (validated) once and cached between runs, opened."""
+    from publish.build import cached_store, open_built
+
+    settings = Settings(cache=TEST_CACHE)
+    return open_built(cached_store(settings), settings)
+
+
+def built_site(settings: Settings, directory: Path):
+    """``settings``' sources built (validated) into a store under ``directory``, opened."""
+    from publish.build import build, open_built
+
+    build(settings, directory / "store")
+    return open_built(directory / "store", settings)
+
+
+def memory_site(dataset):
+    """An rdflib Dataset (tests' own data, not ours) as an in-memory Oxigraph store, opened."""
+    import pyoxigraph as ox
+
+    from publish.build import Site
+    from publish.describe import statistics
+    from publish.engines import _quads
+    from publish.store import EmbeddedStore
+
+    memory = ox.Store()
+    memory.extend(list(_quads(dataset)))
+    store = EmbeddedStore(memory)
+    return Site(store, statistics(store), "memory")
+
+
 @pytest.fixture(scope="session")
-def app(settings: Settings, knowledge: KnowledgeGraph):
+def site():
+    return shipped_site()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, site):
     from publish.web import create_app
 
-    app = create_app(settings, knowledge)
+    app = create_app(settings, site)
     app.config["TESTING"] = True
     return app
 
@@ -45,6 +88,15 @@ def app(settings: Settings, knowledge: KnowledgeGraph):
 @pytest.fixture()
 def client(app):
     return app.test_client()
+
+
+def union_graph(knowledge: KnowledgeGraph) -> Graph:
+    """The default graph users see, computed with rdflib from the files (the reference the
+    store's answers are compared with)."""
+    union = Graph()
+    for name in (DATA_GRAPH, ONTOLOGY_GRAPH, INFERRED_GRAPH):
+        union += knowledge.graph(name)
+    return union
 
 
 def parse_rdf(data: bytes | str, rdf_format: str) -> Graph:

@@ -17,8 +17,6 @@ from publish.describe import (
     SPARQL_ENDPOINT,
     describe_dataset,
     download_path,
-    statistics,
-    union_graph,
 )
 from publish.graph import KnowledgeGraph, load_graph
 from publish.namespaces import (
@@ -33,6 +31,8 @@ from publish.namespaces import (
 )
 from publish.portal import CATALOGUE
 
+from .conftest import built_site, union_graph
+
 DCAT_AP = ROOT.parent / "shared" / "dcat-ap"
 # Property shapes that the official 3.0.1 files reference but never define (checked below, so a
 # new release that fixes or changes them shows up here). pySHACL refuses such dangling
@@ -41,8 +41,8 @@ KNOWN_DANGLING = 5
 
 
 @pytest.fixture(scope="module")
-def description(knowledge: KnowledgeGraph) -> Graph:
-    return describe_dataset(knowledge)
+def description(site) -> Graph:
+    return describe_dataset(site.stats)
 
 
 @pytest.fixture(scope="module")
@@ -223,8 +223,7 @@ def test_a_distribution_per_download_format(description: Graph) -> None:
 
 def test_statistics_of_an_other_graph(tmp_path: Path, settings) -> None:
     minimal = ROOT / "tests" / "data" / "valid" / "minimal.ttl"
-    other = KnowledgeGraph.load(settings.with_overrides(data=(minimal,), inferred=()))
-    stats = statistics(other)
+    stats = built_site(settings.with_overrides(data=(minimal,), inferred=()), tmp_path).stats
     assert stats.graphs[DATA_GRAPH] == len(load_graph([minimal]))
     assert stats.classes[THB.Recommendation] == 1
 
@@ -240,7 +239,6 @@ def test_the_description_is_built_once_at_load(app, client, monkeypatch) -> None
     monkeypatch.setattr(publish.describe, "describe_dataset", refuse)
     monkeypatch.setattr(publish.catalogue, "describe_dataset", refuse)
     monkeypatch.setattr(publish.describe, "statistics", refuse)
-    monkeypatch.setattr(publish.catalogue, "statistics", refuse)
     catalogue: Catalogue = app.extensions["thbkg.catalogue"]
     for path in ("/dataset", "/dataset.ttl", "/.well-known/void", "/"):
         assert client.get(path).status_code == 200

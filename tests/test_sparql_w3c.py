@@ -20,8 +20,9 @@ from rdflib.namespace import RDF, RDFS
 
 from publish import formats
 from publish.config import Settings
-from publish.graph import KnowledgeGraph
 from publish.web import create_app
+
+from .conftest import memory_site
 
 # ../shared/w3c-sparql11-protocol/, next to the repository (as DESIGN.md says).
 SUITE = Path(__file__).resolve().parents[2] / "shared" / "w3c-sparql11-protocol"
@@ -100,7 +101,7 @@ MANIFEST = _manifest()
 TESTS = _tests()
 
 
-@pytest.fixture(scope="module", params=["rdflib", "oxigraph"])
+@pytest.fixture(scope="module", params=["oxigraph"])
 def w3c_client(request: pytest.FixtureRequest):
     """An app over the suite's data: each data file as the named graph its label names."""
     dataset = Dataset(default_union=True)
@@ -111,7 +112,7 @@ def w3c_client(request: pytest.FixtureRequest):
         if len(target) == 0:
             target.parse(SUITE / Path(str(source)).name, format="nt")
     settings = Settings().with_overrides(engine=request.param)
-    app = create_app(settings, KnowledgeGraph(settings, dataset))
+    app = create_app(settings, memory_site(dataset))
     app.config["TESTING"] = True
     return app.test_client()
 

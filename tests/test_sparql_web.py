@@ -15,7 +15,6 @@ from rdflib.compare import isomorphic
 
 from publish import formats
 from publish.config import Settings
-from publish.graph import KnowledgeGraph
 from publish.queries import load_queries
 from publish.web import create_app
 
@@ -217,9 +216,9 @@ def test_every_error_on_sparql_is_plain_text_with_cors(client, settings, send, s
 
 
 def test_an_unexpected_failure_on_sparql_is_plain_text_with_cors(
-    knowledge: KnowledgeGraph, monkeypatch: pytest.MonkeyPatch
+    site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = create_app(Settings(), knowledge)  # not TESTING: the 500 is answered, not raised
+    app = create_app(Settings(), site)  # not TESTING: the 500 is answered, not raised
 
     def fail(*args: object) -> bytes:
         raise RuntimeError("boom")
@@ -329,10 +328,10 @@ def test_editor_for_browsers(client, settings: Settings) -> None:
 
 
 @pytest.fixture(scope="module")
-def slow_app(knowledge: KnowledgeGraph, request: pytest.FixtureRequest):
+def slow_app(site, request: pytest.FixtureRequest):
     def make(engine: str):
         settings = Settings().with_overrides(query_timeout=1.0, engine=engine, max_rows=20)
-        app = create_app(settings, knowledge)
+        app = create_app(settings, site)
         app.config["TESTING"] = True
         return app
 

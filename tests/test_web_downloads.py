@@ -9,11 +9,11 @@ from pyld import jsonld
 from rdflib import Dataset, Graph, URIRef
 from rdflib.compare import isomorphic
 
-from publish.describe import DOWNLOAD_FORMATS, download_path, union_graph
+from publish.describe import DOWNLOAD_FORMATS, download_path
 from publish.formats import JSONLD, NTRIPLES, RDFXML, TRIG, TURTLE
 from publish.namespaces import BASE, DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
-from .conftest import parse_rdf
+from .conftest import parse_rdf, union_graph
 
 LOCAL = "http://localhost/"
 REC = "recommendation/2018-33"

@@ -15,6 +15,8 @@ from publish.graph import KnowledgeGraph
 from publish.namespaces import BASE, DATA_GRAPH, THB
 from publish.web import create_app
 
+from .conftest import built_site
+
 HTML_ACCEPT = {"Accept": "text/html"}
 
 
@@ -249,7 +251,7 @@ def hostile_client(settings, tmp_path_factory):
     path: Path = tmp_path_factory.mktemp("hostile") / "hostile.ttl"
     data.serialize(path, format="turtle")
     custom = settings.with_overrides(data=(path,), inferred=())
-    app = create_app(custom, KnowledgeGraph.load(custom, validate=False))
+    app = create_app(custom, built_site(custom, path.parent))
     return app.test_client()
 
 

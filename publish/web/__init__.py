@@ -4,31 +4,34 @@ from __future__ import annotations
 
 from flask import Flask
 
+from ..build import Site, cached_store, open_built
 from ..catalogue import Catalogue
 from ..config import Settings, from_environment
-from ..graph import KnowledgeGraph
+from ..graph import load_graph
 from .sparql import init_app as init_sparql
 
 
-def create_app(settings: Settings | None = None, knowledge: KnowledgeGraph | None = None) -> Flask:
-    """The Flask app over ``knowledge`` (loaded and validated from ``settings`` when omitted).
+def create_app(settings: Settings | None = None, site: Site | None = None) -> Flask:
+    """The Flask app over ``site`` (by default, the cached store of ``settings``' sources,
+    built first when missing or stale).
 
-    Everything a request needs (descriptions, labels, the dataset description) is indexed here,
-    once, so no request waits for a file or a reasoner.
+    Every request reads through the site's store; only small, fixed-size things (the dataset
+    description, the ontology and shapes documents) are prepared here, once.
     """
     from . import crawl, delivery, pages, resources, responses
 
     settings = settings or from_environment()
-    knowledge = knowledge or KnowledgeGraph.load(settings)
+    site = site or open_built(cached_store(settings), settings)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["thbkg.catalogue"] = Catalogue(knowledge)
+    shapes = load_graph([settings.shapes])
+    app.extensions["thbkg.catalogue"] = Catalogue(site.store, site.stats, shapes, site.version)
     responses.init_app(app)
     delivery.init_app(app, settings)
     app.register_blueprint(pages.bp)
     app.register_blueprint(crawl.bp)
-    init_sparql(app, settings, knowledge)
+    init_sparql(app, settings, site)
     # Last: its catch-all route maps every other path onto a resource IRI.
     app.register_blueprint(resources.bp)
     return app

@@ -48,6 +48,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "no_match": "No recommendation matches these filters.",
         "showing": "Showing",
         "of": "of",
+        "page": "Page",
+        "previous": "Previous",
+        "next": "Next",
         "filter_hint": "Filter by theme, actor (including its sub-organisations) or year.",
         "intro": "The recommendations that Myria, Belgium's Federal Migration Centre and "
         "independent rapporteur on trafficking and smuggling of human beings, addresses to "
@@ -160,6 +163,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "no_match": "Aucune recommandation ne correspond à ces filtres.",
         "showing": "Affichage de",
         "of": "sur",
+        "page": "Page",
+        "previous": "Précédente",
+        "next": "Suivante",
         "filter_hint": "Filtrer par thème, par acteur (avec ses sous-organisations) ou par année.",
         "intro": "Les recommandations que Myria, Centre fédéral Migration et rapporteur "
         "national indépendant sur la traite et le trafic des êtres humains, adresse aux "

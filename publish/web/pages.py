@@ -9,8 +9,8 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, render_template, request
-from rdflib import BNode, Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, RDF, SKOS
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, SKOS
 
 from ..catalogue import Catalogue
 from ..describe import SPARQL_ENDPOINT
@@ -22,6 +22,9 @@ from .responses import catalogue, conditional, href, landing_alternative
 
 bp = Blueprint("pages", __name__)
 
+# The values of ?prop on ?node (a resource a page links to), in term order.
+OBJECTS = "SELECT ?v WHERE { ?node ?prop ?v } ORDER BY ?v"
+
 MATCH_PROPERTIES = (
     SKOS.exactMatch,
     SKOS.closeMatch,
@@ -32,16 +35,24 @@ MATCH_PROPERTIES = (
 
 
 class View:
-    """What templates need to show a node: its label, where it links to, how a value reads."""
+    """What templates need to show a node: its label, where it links to, how a value reads.
 
-    def __init__(self, cat: Catalogue, lang: str) -> None:
+    Values come from ``described``, the small graph the store answered for this page (a
+    resource's description, or the dataset description), never from the whole dataset."""
+
+    def __init__(self, cat: Catalogue, lang: str, described: Graph | None = None) -> None:
         self.cat = cat
         self.lang = lang
         self.t = translator(lang)
+        self.described = described if described is not None else Graph()
 
     def label(self, node: object) -> str:
         """A label in the page language, so templates never show a raw IRI."""
         return self.cat.label(node, self.lang)
+
+    def labels(self, node: object) -> dict[str, str]:
+        """Every label of ``node`` by language tag."""
+        return self.cat.labels(node)
 
     def href(self, node: object) -> str | None:
         """A local link for our resources (keeping the language), the IRI for others."""
@@ -66,15 +77,19 @@ class View:
             return {"text": "", "blank": self.properties(node)}
         return {"text": self.label(node), "href": self.href(node), "iri": str(node)}
 
+    def nodes(self, subject: object, prop: URIRef) -> list[object]:
+        """The values of ``prop`` on ``subject`` in this page's description, sorted."""
+        return sorted(self.described.objects(subject, prop))
+
     def values(self, subject: object, prop: URIRef) -> list[dict[str, object]]:
         """Every value of ``prop`` ready for a template, sorted so pages are stable."""
-        return [self.value(o) for o in sorted(self.cat.union.objects(subject, prop))]
+        return [self.value(o) for o in self.nodes(subject, prop)]
 
     def properties(
         self, subject: object
     ) -> list[tuple[dict[str, object], list[dict[str, object]]]]:
-        """Every (property, values) of ``subject`` in the published graph, by property label."""
-        graph = self.cat.union if (subject, None, None) in self.cat.union else self.cat.description
+        """Every (property, values) of ``subject`` in this page's description, by label."""
+        graph = self.described
         props = sorted(set(graph.predicates(subject)), key=self.label)
         return [
             (self.value(p), [self.value(o) for o in sorted(graph.objects(subject, p))])
@@ -92,10 +107,12 @@ class View:
         return request.path + ("?" + urlencode(args) if args else "")
 
 
-def _render(template: str, path: str | None, title: str, **context: object) -> str:
+def _render(
+    template: str, path: str | None, title: str, described: Graph | None = None, **context: object
+) -> str:
     cat = catalogue()
     lang = choose_language(request)
-    view = View(cat, lang)
+    view = View(cat, lang, described)
     # The landing page's data is the dataset description (where ``/`` sends RDF clients).
     data_path = "dataset" if path is None else path
     formats = [(f, href(data_path, f.suffix)) for f in RDF_FORMATS]
@@ -128,7 +145,7 @@ def _slug_filter(name: str, cls: URIRef, prefix: str) -> URIRef | None:
     if value is None or value == "":
         return None
     iri = catalogue().iri(f"{prefix}/{value}")
-    if iri is None or (iri, RDF.type, cls) not in catalogue().union:
+    if iri is None or not catalogue().is_a(iri, cls):
         abort(400, f"unknown {name} {value[:80]!r}")
     return iri
 
@@ -150,13 +167,14 @@ def index() -> Response:
     year = int(year_text) if year_text is not None else None
     if year is not None and year not in cat.years():
         abort(400, f"no recommendation of year {year}")
-    rows = cat.filtered(theme=theme, actor=actor, year=year)
+    listing = cat.recommendations(theme=theme, actor=actor, year=year, page=_page())
     lang = choose_language(request)
     body = _render(
         "index.html",
         None,
         translator(lang)("site"),
-        rows=rows,
+        rows=listing.rows,
+        listing=listing,
         counts=cat.counts,
         stats=cat.stats,
         themes=cat.theme_tree,
@@ -175,6 +193,14 @@ def index() -> Response:
     return response
 
 
+def _page() -> int:
+    """The ``?page=`` of a listing (1 when absent); a value that is no page number is a 400."""
+    text = request.args.get("page") or "1"
+    if not (text.isascii() and text.isdigit() and 0 < len(text) <= 6 and int(text) > 0):
+        abort(400, f"page must be a page number such as 2, not {text[:40]!r}")
+    return int(text)
+
+
 def render_resource(path: str) -> str:
     """The HTML page of a resource the catalogue knows."""
     cat = catalogue()
@@ -190,47 +216,60 @@ def render_resource(path: str) -> str:
             "dataset.html",
             path,
             title,
+            cat.description,
             node=DATASET,
             stats=cat.stats,
             downloads=cat.downloads(),
             sparql=SPARQL_ENDPOINT,
         )
     if kind == "graph":
-        graph = cat.knowledge.graph(iri)  # counted in place: graph_of would copy it first
         return _render(
-            "graph.html", path, path, size=len(graph), subjects=len(set(graph.subjects()))
+            "graph.html",
+            path,
+            path,
+            size=cat.stats.graphs.get(iri, 0),
+            subjects=cat.subjects_in(iri),
         )
+    described = cat.describe(iri)
     context: dict[str, object] = {"node": iri}
+    page = _page()
     if kind == "recommendation":
-        context["qualified"] = _qualifications(cat, iri)
+        context["qualified"] = _qualifications(described, iri)
+        context["mention_matches"] = {
+            m: _objects(cat, m, SKOS.exactMatch) for m in described.objects(iri, THB.mentions)
+        }
     elif kind == "actor":
         context["ancestors"] = cat.ancestors(iri)
-        context["children"] = sorted(cat.union.subjects(ORG.subOrganizationOf, iri))
-        context["rows"] = cat.filtered(actor=iri)
+        context["children"] = cat.subjects(ORG.subOrganizationOf, iri)
+        context["listing"] = cat.recommendations(actor=iri, page=page)
     elif kind == "theme":
-        context["narrower"] = sorted(cat.union.subjects(SKOS.broader, iri))
-        context["rows"] = cat.filtered(theme=iri)
+        context["narrower"] = cat.subjects(SKOS.broader, iri)
+        context["listing"] = cat.recommendations(theme=iri, page=page)
         context["matches"] = [
-            (p, o) for p in MATCH_PROPERTIES for o in sorted(cat.union.objects(iri, p))
+            (p, o) for p in MATCH_PROPERTIES for o in sorted(described.objects(iri, p))
         ]
     elif kind == "report":
-        context["rows"] = [
-            r for r in cat.recommendations if (r.iri, DCTERMS.isPartOf, iri) in cat.union
-        ]
+        context["listing"] = cat.recommendations(report=iri, page=page)
     elif kind == "scheme":
         context["concepts"] = sorted(
-            set(cat.union.subjects(SKOS.inScheme, iri))
-            | set(cat.union.objects(iri, SKOS.hasTopConcept))
+            set(cat.subjects(SKOS.inScheme, iri)) | set(described.objects(iri, SKOS.hasTopConcept))
         )
+    if "listing" in context:
+        context["rows"] = context["listing"].rows  # type: ignore[attr-defined]
     context["incoming"] = sorted(set(cat.incoming(iri)))
-    return _render(f"{kind}.html", path, title, **context)
+    return _render(f"{kind}.html", path, title, described, **context)
 
 
-def _qualifications(cat: Catalogue, iri: URIRef) -> dict[URIRef, list[str]]:
+def _objects(cat: Catalogue, node: URIRef, prop: URIRef) -> list[URIRef]:
+    """The values of ``prop`` on a linked resource (outside this page's description)."""
+    return [row["v"] for row in cat.store.select(OBJECTS, node=node, prop=prop)]
+
+
+def _qualifications(described: Graph, iri: URIRef) -> dict[URIRef, list[str]]:
     """Qualifiers by actor, from the recommendation's qualified addressings."""
     found: dict[URIRef, list[str]] = {}
-    for node in cat.union.objects(iri, THB.qualifiedAddressing):
-        actor = cat.union.value(node, THB.actor)
-        for qualifier in cat.union.objects(node, THB.qualifier):
+    for node in described.objects(iri, THB.qualifiedAddressing):
+        actor = described.value(node, THB.actor)
+        for qualifier in described.objects(node, THB.qualifier):
             found.setdefault(actor, []).append(str(qualifier))
     return found

@@ -21,6 +21,7 @@ from .responses import (
     error_response,
     href,
     requested_format,
+    streamed,
 )
 
 bp = Blueprint("resources", __name__)
@@ -60,6 +61,10 @@ def serve_resource(path: str) -> Response:
     if fmt == HTML:
         body: bytes | str = pages.render_resource(path)
         response = conditional(body, fmt, vary=("Accept", "Accept-Language"))
+    elif catalogue().is_graph(path):  # a whole named graph: streamed from the store
+        response = streamed(catalogue().stream(fmt, iri), fmt, catalogue().etag(f"{path} {fmt}"))
+        if negotiated:
+            response.vary.add("Accept")
     else:
         body = catalogue().representation(path, fmt)
         response = conditional(body, fmt, vary=("Accept",) if negotiated else ())
@@ -100,7 +105,7 @@ def download(name: str) -> Response:
     """The whole graph in one format, as a file to save."""
     for fmt in DOWNLOAD_FORMATS:
         if download_path(fmt) == f"download/{name}":
-            response = conditional(catalogue().download(fmt), fmt)
+            response = streamed(catalogue().stream(fmt), fmt, catalogue().etag(name))
             response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
     abort(404, f"no download {name!r}")

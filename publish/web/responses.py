@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from urllib.parse import quote
 
-from flask import Flask, Response, current_app, redirect, render_template, request
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+)
 from werkzeug.exceptions import HTTPException
 
 from ..catalogue import Catalogue
@@ -88,6 +97,20 @@ def landing_alternative() -> Response | None:
     suffix = fmt.suffix if "format" in request.args else None
     response = redirect(href("dataset", suffix), 303)
     response.vary.add("Accept")
+    return response
+
+
+def streamed(chunks: Iterator[bytes], fmt: Format, etag: str) -> Response:
+    """A 200 whose body is sent as the store writes it (no length, no copy in memory), or a 304
+    when ``If-None-Match`` names ``etag`` (then the store is not read at all), also as the
+    compressed variant's validator (``etag:gzip``, see ``delivery``)."""
+    for tag in request.if_none_match.as_set():
+        if tag == etag or tag.startswith(f"{etag}:"):
+            response = Response(status=304)
+            response.set_etag(tag)
+            return response
+    response = Response(stream_with_context(chunks), content_type=fmt.content_type)
+    response.set_etag(etag)
     return response
 
 

@@ -15,9 +15,9 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 
 from .. import formats
+from ..build import Site
 from ..config import Settings
 from ..errors import NotAcceptable, QueryError, ThbkgError, TooLarge, UnsupportedMediaType
-from ..graph import KnowledgeGraph
 from ..namespaces import ENTAILMENT, SD, W3C_FORMATS, bind_prefixes, sparql_prologue
 from ..queries import load_queries
 from ..sparql import SparqlService
@@ -27,9 +27,10 @@ _READ_ONLY = "this endpoint is read-only: SPARQL Update operations are refused"
 bp = Blueprint("sparql", __name__)
 
 
-def init_app(app: Flask, settings: Settings, knowledge: KnowledgeGraph) -> None:
-    """Load the query engine and the stored queries once, at start-up; register ``/sparql``."""
-    app.extensions["thbkg.sparql"] = SparqlService(knowledge.dataset, settings)
+def init_app(app: Flask, settings: Settings, site: Site) -> None:
+    """Open the query engine over the site's store and load the stored queries, once, at
+    start-up; register ``/sparql``."""
+    app.extensions["thbkg.sparql"] = SparqlService.over_store(site.store, site.stats, settings)
     app.extensions["thbkg.queries"] = load_queries(settings.queries)
     app.register_blueprint(bp)
 

@@ -1,0 +1,372 @@
+"""``thbkg build``: parse, validate and write a store directory that ``thbkg serve`` opens as is.
+
+A store directory holds ``manifest.json`` (what it was built from and what was checked) and
+``oxigraph/``, pyoxigraph's on-disk store with one named graph per source (``graph/data``,
+``graph/ontology``, ``graph/inferred`` ...). It is built in a temporary directory next to the
+target and swapped into place in one step, so a failure or Ctrl-C leaves the previous store as
+it was.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pyoxigraph as ox
+import pyshacl
+from rdflib import Graph, Literal, URIRef
+from rdflib.util import guess_format
+
+from . import __version__, formats
+from .config import Settings
+from .describe import DOWNLOAD_FORMATS, Statistics, statistics
+from .errors import LoadError, StoreRefused, StoreUnavailable, ValidationFailed
+from .graph import parse_into
+from .namespaces import bind_prefixes, graph_iri
+from .store import OXIGRAPH_DIR, EmbeddedStore, RemoteStore, Store, from_oxigraph
+
+MANIFEST = "manifest.json"
+#: The layout version of a store directory; a store of another layout must be rebuilt.
+LAYOUT = 2  # 2: the manifest's VoID figures carry the years and the downloads' checksums
+#: Named graphs that pySHACL validates (the ontology is the shapes' vocabulary; the inferred
+#: graph is what the reasoner entails from a graph that was validated).
+VALIDATED = ("data", "annotations", "links")
+_OX_PARSERS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "xml": ox.RdfFormat.RDF_XML,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "json-ld": ox.RdfFormat.JSON_LD,
+    "n3": ox.RdfFormat.N3,
+}
+
+
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _file(path: Path) -> dict[str, str]:
+    return {"path": str(Path(path).resolve()), "sha256": sha256(path)}
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a built store records about itself (``STORE/manifest.json``)."""
+
+    data: dict
+
+    @property
+    def statistics(self) -> Statistics:
+        """The VoID figures counted when the store was built."""
+        return Statistics.from_json(self.data["void"])
+
+    @property
+    def graphs(self) -> tuple[URIRef, ...]:
+        """The named graphs the store holds."""
+        return tuple(URIRef(g) for g in self.data["graphs"])
+
+
+def read_manifest(location: Path, settings: Settings) -> Manifest:
+    """The manifest of a store that may be served with ``settings``; StoreRefused otherwise.
+
+    Refused, with a message saying to rebuild: no manifest, a store that was not validated, or
+    one built from shapes or an ontology other than the ones this server documents and serves.
+    """
+    location = Path(location)
+    rebuild = f"rebuild it with: thbkg build DATA... -o {location}"
+    build_it = rebuild.replace("rebuild", "build")
+    path = location / MANIFEST
+    if not location.is_dir():
+        raise StoreRefused(f"{location}: no such store directory; {build_it}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise StoreRefused(
+            f"{location} has no {MANIFEST}: it is not a store thbkg built; {rebuild}"
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise StoreRefused(f"{path} cannot be read ({exc}); {rebuild}") from None
+    if not isinstance(data, dict) or data.get("layout") != LAYOUT:
+        raise StoreRefused(f"{path}: a store of another layout or thbkg version; {rebuild}")
+    verdict = data.get("validation") or {}
+    if verdict.get("conforms") is not True:
+        raise StoreRefused(f"{location} was not validated against the shapes; {rebuild}")
+    for what in ("shapes", "ontology"):
+        served = getattr(settings, what)
+        built = (data.get(what) or {}).get("sha256")
+        if built != sha256(served):
+            raise StoreRefused(
+                f"{location} was built with other {what} than {served} (SHA-256 {built} in its "
+                f"manifest); {rebuild}"
+            )
+    if not (location / OXIGRAPH_DIR).is_dir():
+        raise StoreRefused(f"{location} has no {OXIGRAPH_DIR}/ directory; {rebuild}")
+    return Manifest(data)
+
+
+def _parse(path: Path) -> Graph:
+    """One source file as an rdflib graph (for validation); LoadError with file:line:column."""
+    return parse_into(bind_prefixes(Graph()), path)
+
+
+def _load(store: ox.Store, path: Path, name: URIRef) -> None:
+    """Bulk-load one file into a named graph with Oxigraph's own parser."""
+    rdf_format = _OX_PARSERS.get(guess_format(str(path)) or "turtle", ox.RdfFormat.TURTLE)
+    try:
+        store.bulk_load(path=str(path), format=rdf_format, to_graph=ox.NamedNode(str(name)))
+    except SyntaxError as exc:
+        where = f":{exc.lineno}:{exc.offset}" if exc.lineno else ""
+        raise LoadError(f"{path}{where}: cannot parse as {rdf_format.name}: {exc.msg}") from None
+
+
+def _validate(graphs: dict[str, Graph], settings: Settings, shapes: Graph, ontology: Graph) -> dict:
+    """pySHACL over the validated graphs; ValidationFailed (exit 1, the report) when they break
+    the shapes."""
+    from .validate import validate_graph
+
+    data = bind_prefixes(Graph())
+    for name in VALIDATED:
+        data += graphs.get(name, Graph())
+    report = validate_graph(data, settings, shapes=shapes, ontology=ontology)
+    if not report.conforms:
+        raise ValidationFailed(f"the data does not conform to the shapes:\n{report.text()}", report)
+    return {
+        "conforms": True,
+        "validator": f"pySHACL {pyshacl.__version__}",
+        "results": len(report.results),
+        "graphs": [str(graph_iri(n)) for n in VALIDATED if n in graphs],
+    }
+
+
+def _check_literals(name: str, parsed: Graph, store: EmbeddedStore) -> None:
+    """Refuse a graph whose literals the store would not give back as written.
+
+    Oxigraph rewrites some literals (integer-derived types, non-canonical numbers); the store
+    restores declared types (see store.Retyper). Anything else it changed is named here, with
+    how to write it so that it survives, instead of being published altered."""
+    iri = graph_iri(name)
+    written = Counter((p, o) for _, p, o in parsed if isinstance(o, Literal))
+    stored = Counter(
+        (from_oxigraph(q.predicate), from_oxigraph(q.object))
+        for q in map(
+            store.retyper.quad,
+            store.store.quads_for_pattern(None, None, None, ox.NamedNode(str(iri))),
+        )
+        if isinstance(q.object, ox.Literal)
+    )
+    if written == stored:
+        return
+    changed = sorted((written - stored).keys())[:5]
+    shown = "; ".join(f"{p.n3()} {o.n3()}" for p, o in changed)
+    raise LoadError(
+        f"graph/{name}: the store would change {len(written - stored)} literal(s), e.g. {shown}; "
+        "write numbers in canonical form (no leading zeros or '+') and give derived integer "
+        "types only to properties whose rdfs:range declares them"
+    )
+
+
+def _checksums(store: EmbeddedStore) -> dict[str, tuple[str, int]]:
+    """SHA-256 and size of every download, as the built store will serve it (its dumps are
+    fixed once built), for the distributions of the dataset description."""
+    from .catalogue import dump
+
+    found = {}
+    for fmt in DOWNLOAD_FORMATS:
+        digest, size = hashlib.sha256(), 0
+        for chunk in dump(store, fmt):
+            digest.update(chunk)
+            size += len(chunk)
+        found[fmt.suffix] = (digest.hexdigest(), size)
+    return found
+
+
+def build(settings: Settings, out: Path) -> Manifest:
+    """Parse, validate and write the store of ``settings``' sources to ``out``, atomically."""
+    started = time.monotonic()
+    out = Path(out).absolute()
+    sources = {name: tuple(paths) for name, paths in settings.graph_sources().items() if paths}
+    graphs = {}
+    for name, paths in sources.items():
+        graph = bind_prefixes(Graph())
+        for path in paths:
+            graph += _parse(path)
+        graphs[name] = graph
+    shapes = _parse(settings.shapes)
+    verdict = _validate(graphs, settings, shapes, graphs["ontology"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    try:
+        store = ox.Store(str(scratch / OXIGRAPH_DIR))
+        for name, paths in sources.items():
+            store.add_graph(ox.NamedNode(str(graph_iri(name))))
+            for path in paths:
+                _load(store, path, graph_iri(name))
+        store.optimize()
+        embedded = EmbeddedStore(store)
+        for name in sources:
+            _check_literals(name, graphs[name], embedded)
+        stats = replace(statistics(embedded), files=_checksums(embedded))
+        store.flush()
+        del store  # close RocksDB before the directory moves
+        manifest = {
+            "layout": LAYOUT,
+            "thbkg": __version__,
+            "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "sources": _sources_of(settings),
+            "shapes": _file(settings.shapes),
+            "ontology": _file(settings.ontology),
+            "validation": verdict,
+            "graphs": {str(graph_iri(n)): stats.graphs.get(graph_iri(n), 0) for n in sources},
+            "void": stats.to_json(),
+        }
+        manifest["buildSeconds"] = round(time.monotonic() - started, 3)
+        (scratch / MANIFEST).write_text(
+            json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        _swap_into_place(scratch, out)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return Manifest(manifest)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one step (Linux renameat2 RENAME_EXCHANGE); False if unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    return renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def _swap_into_place(built: Path, out: Path) -> None:
+    """Put ``built`` at ``out``; the previous store ends up at ``built`` (removed by the caller).
+
+    With renameat2 the swap is one atomic step; elsewhere the old store is moved aside first
+    and moved back if the second rename fails."""
+    if out.exists() and not out.is_dir():
+        raise LoadError(f"{out} exists and is not a directory: a store is a directory")
+    if not out.exists():
+        os.rename(built, out)
+        return
+    if out.is_dir() and _exchange(built, out):
+        return
+    aside = built.with_name(built.name + ".previous")
+    os.rename(out, aside)
+    try:
+        os.rename(built, out)
+    except OSError:
+        os.rename(aside, out)
+        raise
+    shutil.rmtree(aside)
+
+
+def _sources_of(settings: Settings) -> dict[str, list[dict[str, str]]]:
+    return {
+        name: [_file(p) for p in paths] for name, paths in settings.graph_sources().items() if paths
+    }
+
+
+def cached_store(settings: Settings) -> Path:
+    """The store of ``settings``' sources in the cache, built first when missing or stale.
+
+    Stale means built by another thbkg version, or from sources, shapes or an ontology whose
+    SHA-256 differs from the files' now. One cache entry per list of source paths."""
+    key = hashlib.sha256(
+        json.dumps(
+            {n: [str(Path(p).resolve()) for p in ps] for n, ps in settings.graph_sources().items()}
+        ).encode()
+    ).hexdigest()[:16]
+    location = settings.cache_dir() / f"store-{key}"
+    try:
+        manifest = read_manifest(location, settings)
+    except StoreRefused:
+        manifest = None
+    if (
+        manifest is None
+        or manifest.data.get("thbkg") != __version__
+        or manifest.data.get("sources") != _sources_of(settings)
+    ):
+        build(settings, location)
+    return location
+
+
+def push(location: Path, url: str, timeout: float = 60.0) -> dict[str, int]:
+    """Load every named graph of a built store into a Graph Store Protocol endpoint (HTTP PUT
+    ``URL?graph=IRI`` with N-Triples), replacing what it held under those names."""
+    store = EmbeddedStore.open(location)
+    sent = {}
+    for name in store.graph_names():
+        with tempfile.TemporaryFile() as body:
+            for chunk in store.dump(formats.NTRIPLES, name):
+                body.write(chunk)
+            size = body.tell()
+            body.seek(0)
+            separator = "&" if "?" in url else "?"
+            target = f"{url}{separator}{urllib.parse.urlencode({'graph': str(name)})}"
+            request = urllib.request.Request(
+                target,
+                data=body,
+                method="PUT",
+                headers={"Content-Type": formats.NTRIPLES.media_type, "Content-Length": str(size)},
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+                    response.read()
+            except urllib.error.HTTPError as exc:
+                detail = exc.read(300).decode("utf-8", "replace").strip()
+                raise StoreUnavailable(f"{url} refused graph {name}: {exc.code} {detail}") from None
+            except (urllib.error.URLError, OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                raise StoreUnavailable(f"cannot push to {url}: {reason}") from None
+        sent[str(name)] = store.count(name)
+    return sent
+
+
+@dataclass(frozen=True)
+class Site:
+    """What the server reads: the store, its VoID figures, and a version that changes with it."""
+
+    store: Store
+    stats: Statistics
+    version: str
+
+
+def open_built(location: Path, settings: Settings) -> Site:
+    """A built store, checked (read_manifest) and opened read-only; nothing is validated again."""
+    manifest = read_manifest(location, settings)
+    version = hashlib.sha256(json.dumps(manifest.data, sort_keys=True).encode()).hexdigest()
+    return Site(EmbeddedStore.open(location), manifest.statistics, version)
+
+
+def open_endpoint(url: str, settings: Settings) -> Site:
+    """An external SPARQL endpoint holding our named graphs; its figures are counted once."""
+    names = [graph_iri(name) for name in settings.graph_sources()]
+    store = RemoteStore(url, names, settings.endpoint_timeout)
+    stats = statistics(store)
+    if not stats.triples:
+        raise StoreUnavailable(
+            f"the SPARQL endpoint {url} holds none of our graphs "
+            f"({', '.join(str(n) for n in names)}); load them with: thbkg build DATA... "
+            "-o STORE --push GRAPH-STORE-URL"
+        )
+    version = hashlib.sha256(json.dumps(stats.to_json(), sort_keys=True).encode()).hexdigest()
+    return Site(store, stats, version)

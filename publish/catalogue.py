@@ -238,8 +238,15 @@ class Catalogue:
     # ------------------------------------------------------------------ descriptions
 
     def describe(self, iri: URIRef) -> Graph:
-        """Concise Bounded Description of ``iri`` plus the labels of the resources it links to."""
-        return self.store.construct(DESCRIBE, iri=iri)
+        """Concise Bounded Description of ``iri``, the labels of the resources it links to, and
+        the statements of our data that link to it (at most ``INCOMING_LIMIT``, in IRI order).
+
+        The incoming links are what a link-traversal client needs to go from an actor, a theme
+        or a report to its recommendations: nothing else in their description points there."""
+        described = self.store.construct(DESCRIBE, iri=iri)
+        for subject, prop in self.incoming(iri):
+            described.add((subject, prop, iri))
+        return described
 
     def is_graph(self, path: str) -> bool:
         """Whether a path names one of our named graphs (served streamed, never held)."""

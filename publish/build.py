@@ -32,8 +32,8 @@ from . import __version__, formats
 from .config import Settings
 from .describe import DOWNLOAD_FORMATS, Statistics, statistics
 from .errors import LoadError, StoreRefused, StoreUnavailable, ValidationFailed
-from .graph import parse_into
 from .namespaces import bind_prefixes, graph_iri
+from .rdfio import parse_into
 from .store import OXIGRAPH_DIR, EmbeddedStore, RemoteStore, Store, from_oxigraph
 
 MANIFEST = "manifest.json"

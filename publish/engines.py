@@ -21,6 +21,7 @@ from rdflib.plugins.sparql.evaluate import evalQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Identifier
 
+from . import formats
 from .config import ENGINES
 from .errors import TooLarge
 from .namespaces import BASE, PREFIXES, bind_prefixes
@@ -247,7 +248,7 @@ class RemoteEngine:
             named = selection.named or (_EMPTY_GRAPH,)
         text = bind_values(text, bindings) if bindings else text
         graphish = form in ("CONSTRUCT", "DESCRIBE")
-        accept = "application/n-triples" if graphish else "application/sparql-results+json"
+        accept = (formats.NTRIPLES if graphish else formats.SPARQL_JSON).media_type
         body = self.store.read(self.store.request(text, accept, default, named, base=BASE))
         if graphish:
             graph = bind_prefixes(Graph())

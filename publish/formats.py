@@ -115,8 +115,10 @@ NQUADS = Format(
 # Pages, and plain-text messages (errors for clients that do not want HTML).
 HTML = Format("html", "text/html", "html", "HTML", aliases=("application/xhtml+xml",))
 TEXT = Format("text", "text/plain", "txt", "plain text")
-# For crawlers (``/sitemap.xml``); not an offer of any resource.
+# For crawlers (``/sitemap.xml``) and the static files of the pages; no resource offers them.
 SITEMAP = Format("sitemap", "application/xml", "xml", "Sitemap")
+STYLESHEET = Format("css", "text/css", "css", "CSS")
+SCRIPT = Format("js", "text/javascript", "js", "JavaScript", aliases=("application/javascript",))
 # SPARQL results.
 SPARQL_JSON = Format(
     "json", "application/sparql-results+json", "srj", "SPARQL JSON results",

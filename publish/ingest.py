@@ -15,8 +15,8 @@ from rdflib.namespace import DCTERMS, ORG, RDF, RDFS, SKOS, XSD
 
 from .annex import Row, read_annex, read_item, split_cell
 from .errors import IngestError
-from .graph import load_graph
 from .namespaces import THB, bind_prefixes, resource
+from .rdfio import load_graph
 
 # What the output carries of each resource it uses, followed from the authority file.
 _FOLLOW = (

@@ -19,8 +19,8 @@ from rdflib.namespace import OWL, RDF, RDFS, XSD
 from .config import Settings
 from .errors import Inconsistent, ReasonerUnavailable
 from .explain import explain
-from .graph import load_graph
 from .namespaces import BASE, THB, bind_prefixes
+from .rdfio import load_graph
 
 # The OWL 2 datatype map (OWL 2 Structural Specification, section 4): HermiT rejects the rest.
 OWL2_DATATYPES = frozenset(

@@ -12,8 +12,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import SH
 
 from .config import Settings
-from .graph import load_graph
 from .namespaces import bind_prefixes, short
+from .rdfio import load_graph
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 

@@ -261,3 +261,17 @@ def test_compression_over_a_real_connection(live_server: str) -> None:
         assert response.headers["Content-Encoding"] == "gzip"
         body = gzip.decompress(response.read())
     assert len(Graph().parse(data=body, format="turtle")) > 300
+
+
+# ---------------------------------------------------------------- one home per concept
+
+
+@pytest.mark.parametrize("path", ["/?lang=fr", "/recommendation/2018-32", "/actor/nobody"])
+def test_the_language_is_chosen_once_per_request(client, monkeypatch, path) -> None:
+    from publish.web import i18n
+
+    calls = []
+    original = i18n.choose_language
+    monkeypatch.setattr(i18n, "choose_language", lambda r: calls.append(1) or original(r))
+    client.get(path, headers={"Accept": BROWSER})
+    assert calls == [1]

@@ -7,7 +7,7 @@ from flask import Flask
 from ..build import Site, cached_store, open_built
 from ..catalogue import Catalogue
 from ..config import Settings, from_environment
-from ..graph import load_graph
+from ..rdfio import load_graph
 from .sparql import init_app as init_sparql
 
 

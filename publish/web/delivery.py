@@ -20,8 +20,11 @@ from ..config import Settings
 #: Responses smaller than this are sent as they are: compressing them gains nothing.
 COMPRESS_MIN_SIZE = 1024
 _COMPRESSIBLE = sorted(
-    {f.media_type for f in formats.ALL_FORMATS}
-    | {"text/css", "text/javascript", "application/javascript", "application/xml"}
+    {
+        media_type
+        for f in (*formats.ALL_FORMATS, formats.SITEMAP, formats.STYLESHEET, formats.SCRIPT)
+        for media_type in (f.media_type, *f.aliases)
+    }
 )
 
 

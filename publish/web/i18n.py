@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Request
+from flask import Request, g, request
 
 LANGUAGES = ("en", "fr")
 DEFAULT = "en"
@@ -252,6 +252,14 @@ def choose_language(request: Request) -> str:
         return request.accept_languages.best_match(LANGUAGES, default=DEFAULT) or DEFAULT
     except ValueError:  # a malformed header is no reason to fail the page
         return DEFAULT
+
+
+def language() -> str:
+    """The language of the current request's page, chosen once per request (kept on ``g``):
+    the page, its labels, its error message and its links all agree."""
+    if "thbkg_lang" not in g:
+        g.thbkg_lang = choose_language(request)
+    return g.thbkg_lang
 
 
 def translator(lang: str) -> Callable[[str], str]:

@@ -17,7 +17,7 @@ from ..describe import SPARQL_ENDPOINT
 from ..formats import HTML, RDF_FORMATS
 from ..namespaces import BASE, DATASET, THB
 from . import docs, schemaorg
-from .i18n import LANGUAGES, choose_language, translator
+from .i18n import LANGUAGES, language, translator
 from .responses import catalogue, conditional, href, landing_alternative
 
 bp = Blueprint("pages", __name__)
@@ -111,7 +111,7 @@ def _render(
     template: str, path: str | None, title: str, described: Graph | None = None, **context: object
 ) -> str:
     cat = catalogue()
-    lang = choose_language(request)
+    lang = language()
     view = View(cat, lang, described)
     # The landing page's data is the dataset description (where ``/`` sends RDF clients).
     data_path = "dataset" if path is None else path
@@ -168,7 +168,7 @@ def index() -> Response:
     if year is not None and year not in cat.years():
         abort(400, f"no recommendation of year {year}")
     listing = cat.recommendations(theme=theme, actor=actor, year=year, page=_page())
-    lang = choose_language(request)
+    lang = language()
     body = _render(
         "index.html",
         None,
@@ -206,7 +206,7 @@ def render_resource(path: str) -> str:
     cat = catalogue()
     kind = cat.kind(path)
     iri = cat.iri(path)
-    lang = choose_language(request)
+    lang = language()
     title = cat.label(iri, lang)
     if kind in ("ontology", "shapes"):
         model = docs.ontology(cat, lang) if kind == "ontology" else docs.shapes(cat, lang)

@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from ..catalogue import Catalogue
 from ..errors import ThbkgError
 from ..formats import HTML, RDF_FORMATS, RESOURCE_OFFERS, TEXT, TURTLE, Format, by_name, negotiate
-from .i18n import DEFAULT, choose_language, translator
+from .i18n import DEFAULT, language, translator
 
 MAX_PATH = 1024
 
@@ -118,7 +118,7 @@ def error_response(status: int, message: str) -> Response:
     """An error in HTML for browsers and in plain text for everyone else."""
     fmt = negotiate(request.headers.get("Accept"), (TEXT, HTML)) or TEXT
     if fmt == HTML:
-        lang = choose_language(request)
+        lang = language()
         body = render_template(
             "error.html", status=status, message=message, lang=lang, t=translator(lang)
         )

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, RDFS, SKOS
 
 from .describe import DOWNLOAD_FORMATS, Statistics, describe_dataset, download_path
@@ -27,8 +27,10 @@ from .namespaces import (
     ONTOLOGY_GRAPH,
     SHAPES,
     THB,
+    bind_prefixes,
     short,
 )
+from .namespaces import INFERRED_GRAPH as INFERRED
 from .store import Store
 
 # The properties whose values name a resource, most preferred first.
@@ -68,6 +70,9 @@ WHERE {{
            FILTER(isIRI(?x)) VALUES ?lp {{ {_LABELS} }} ?x ?lp ?label }}
 }}
 """
+# The statements of graph ?g (graph/inferred) out of ?iri, and into it.
+GRAPH_OUT = "SELECT ?p ?o WHERE { GRAPH ?g { ?iri ?p ?o } }"
+GRAPH_IN = "SELECT ?s ?p WHERE { GRAPH ?g { ?s ?p ?iri } }"
 # Labels of several nodes at once.
 LABELS = f"SELECT ?node ?label WHERE {{ VALUES ?lp {{ {_LABELS} }} ?node ?lp ?label }}"
 # Labels of ?node, by property, so the preferred property wins.
@@ -248,6 +253,25 @@ class Catalogue:
             described.add((subject, prop, iri))
         return described
 
+    def inferred_part(self, iri: URIRef, described: Graph) -> frozenset[tuple]:
+        """The statements of ``described`` (``iri``'s description) that ``graph/inferred``
+        holds: what the reasoner entails and the source does not say."""
+        found = {(iri, r["p"], r["o"]) for r in self.store.select(GRAPH_OUT, iri=iri, g=INFERRED)}
+        found |= {(r["s"], r["p"], iri) for r in self.store.select(GRAPH_IN, iri=iri, g=INFERRED)}
+        return frozenset(t for t in found if t in described)
+
+    def dataset_of(self, path: str) -> Dataset:
+        """A resource's description as a dataset: what the sources state in the default graph,
+        what the reasoner inferred in the named graph ``graph/inferred`` (for TriG, N-Quads)."""
+        graph = self.graph_of(path)
+        iri = self.iri(path)
+        inferred = self.inferred_part(iri, graph) if path not in self.documents else frozenset()
+        dataset = bind_prefixes(Dataset())
+        named = dataset.graph(INFERRED)
+        for triple in graph:
+            (named if triple in inferred else dataset).add(triple)
+        return dataset
+
     def is_graph(self, path: str) -> bool:
         """Whether a path names one of our named graphs (served streamed, never held)."""
         return path in self.documents and path.startswith("graph/")
@@ -262,6 +286,8 @@ class Catalogue:
     def representation(self, path: str, fmt: Format) -> bytes:
         """The bytes of a resource in an RDF format, computed once per (path, format)."""
         iri = self.iri(path)
+        if fmt.dataset:
+            return self.dataset_of(path).serialize(format=fmt.rdflib, encoding="utf-8")
         return serialise(self.graph_of(path), fmt, first=str(iri) if iri else None)
 
     def stream(self, fmt: Format, graph: URIRef | None = None) -> Iterator[bytes]:

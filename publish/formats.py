@@ -146,8 +146,9 @@ RDF_FORMATS = (TURTLE, JSONLD, NTRIPLES, RDFXML)
 DATASET_FORMATS = (TRIG, NQUADS)
 RESULT_FORMATS = (SPARQL_JSON, SPARQL_XML, CSV, TSV)
 ALL_FORMATS = (*RDF_FORMATS, *DATASET_FORMATS, HTML, TEXT, *RESULT_FORMATS)
-#: What a resource IRI offers: ``*/*`` alone gets Turtle, a browser (``text/html`` at q=1) HTML.
-RESOURCE_OFFERS = (*RDF_FORMATS, HTML)
+#: What a resource IRI offers: ``*/*`` alone gets Turtle, a browser (``text/html`` at q=1) HTML;
+#: TriG and N-Quads put what the reasoner inferred in the named graph ``graph/inferred``.
+RESOURCE_OFFERS = (*RDF_FORMATS, *DATASET_FORMATS, HTML)
 #: The whole graph as a file, in the order the dataset description lists the downloads.
 DOWNLOAD_FORMATS = (TURTLE, TRIG, NTRIPLES, RDFXML, JSONLD)
 

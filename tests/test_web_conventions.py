@@ -275,3 +275,59 @@ def test_the_language_is_chosen_once_per_request(client, monkeypatch, path) -> N
     monkeypatch.setattr(i18n, "choose_language", lambda r: calls.append(1) or original(r))
     client.get(path, headers={"Accept": BROWSER})
     assert calls == [1]
+
+
+# ---------------------------------------------------------------- inferred statements, marked
+
+INFERRED = URIRef(BASE + "graph/inferred")
+R38 = URIRef(BASE + "recommendation/2018-38")
+
+
+@pytest.mark.parametrize(("suffix", "parser"), [("trig", "trig"), ("nq", "nquads")])
+def test_inferred_statements_are_a_named_graph_of_the_description(client, suffix, parser):
+    from rdflib import Dataset
+    from rdflib.namespace import PROV
+
+    thb = "https://w3id.org/thbkg/ontology#"
+    dataset = Dataset()
+    dataset.parse(data=client.get(f"/recommendation/2018-38.{suffix}").data, format=parser)
+    inferred = dataset.graph(INFERRED)
+    # By hand: 2018/38 is addressed to the local police services of major cities ("comme
+    # Bruxelles") and the local authorities of major cities; the first are part of the police.
+    # So it concerns all three, and is a law-enforcement, multi-addressee, trafficking one.
+    concerns = set(inferred.objects(R38, URIRef(thb + "concerns")))
+    assert concerns == {
+        URIRef(BASE + "actor/" + a)
+        for a in (
+            "police",
+            "services-de-police-locaux-de-villes-importantes",
+            "autorites-locales-des-grandes-villes",
+        )
+    }
+    types = set(inferred.objects(R38, RDF.type))
+    assert {URIRef(thb + "LawEnforcementRecommendation"), PROV.Entity} <= types
+    asserted = Graph()
+    for s, p, o, g in dataset.quads((None, None, None, None)):
+        if g != INFERRED:
+            asserted.add((s, p, o))
+    assert (R38, URIRef(thb + "addressedTo"), URIRef(BASE + "actor/police")) not in asserted
+    assert not set(asserted) & set(inferred)
+    whole = Graph().parse(data=client.get("/recommendation/2018-38.nt").data, format="nt")
+    union = Graph()
+    for triple in (*asserted, *inferred):
+        union.add(triple)
+    from rdflib.compare import isomorphic
+
+    assert isomorphic(union, whole)
+
+
+def test_the_page_marks_inferred_values(client) -> None:
+    html = client.get("/recommendation/2018-38?lang=en", headers={"Accept": BROWSER}).get_data(
+        as_text=True
+    )
+    marked = html.count('<dd class="inferred">')
+    assert marked >= 3 and "inferred by the reasoner" in html
+    assert '<dd class="inferred"><a href="/actor/police?lang=en">Police</a>' in html
+    assert 'class="inferred"><a href="/actor/autorites-locales-des-grandes-villes?lang=en"' in html
+    # the same actor in a statement of the source (the qualified addressing) is not marked
+    assert '<dd><a href="/actor/services-de-police-locaux-de-villes-importantes?lang=en">' in html

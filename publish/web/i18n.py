@@ -124,6 +124,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "citation": "Cite as",
         "versions": "Version history",
         "inferred_marker": "inferred by the reasoner (graph/inferred), not stated in the source",
+        "inferred": "inferred",
     },
     "fr": {
         "site": "Recommandations de Myria sur la traite et le trafic",
@@ -239,6 +240,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "citation": "Citer comme",
         "versions": "Historique des versions",
         "inferred_marker": "déduit par le raisonneur (graph/inferred), non énoncé dans la source",
+        "inferred": "déduit",
     },
 }
 

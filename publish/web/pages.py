@@ -40,11 +40,18 @@ class View:
     Values come from ``described``, the small graph the store answered for this page (a
     resource's description, or the dataset description), never from the whole dataset."""
 
-    def __init__(self, cat: Catalogue, lang: str, described: Graph | None = None) -> None:
+    def __init__(
+        self,
+        cat: Catalogue,
+        lang: str,
+        described: Graph | None = None,
+        inferred: frozenset[tuple] = frozenset(),
+    ) -> None:
         self.cat = cat
         self.lang = lang
         self.t = translator(lang)
         self.described = described if described is not None else Graph()
+        self.inferred = inferred  # the statements of ``described`` that graph/inferred holds
 
     def label(self, node: object) -> str:
         """A label in the page language, so templates never show a raw IRI."""
@@ -92,9 +99,22 @@ class View:
         graph = self.described
         props = sorted(set(graph.predicates(subject)), key=self.label)
         return [
-            (self.value(p), [self.value(o) for o in sorted(graph.objects(subject, p))])
+            (
+                self.value(p),
+                [self._marked(subject, p, o) for o in sorted(graph.objects(subject, p))],
+            )
             for p in props
         ]
+
+    def _values(self, graph: Graph, subject: object, prop: object) -> list[dict[str, object]]:
+        return [self._marked(subject, prop, o) for o in sorted(graph.objects(subject, prop))]
+
+    def _marked(self, subject: object, prop: object, node: object) -> dict[str, object]:
+        """A value, marked when the reasoner inferred the statement rather than the source."""
+        item = self.value(node)
+        if (subject, prop, node) in self.inferred:
+            item["inferred"] = True
+        return item
 
     def url(self, **changes: object) -> str:
         """This page's URL with some query parameters changed (None removes one)."""
@@ -108,11 +128,16 @@ class View:
 
 
 def _render(
-    template: str, path: str | None, title: str, described: Graph | None = None, **context: object
+    template: str,
+    path: str | None,
+    title: str,
+    described: Graph | None = None,
+    inferred: frozenset[tuple] = frozenset(),
+    **context: object,
 ) -> str:
     cat = catalogue()
     lang = language()
-    view = View(cat, lang, described)
+    view = View(cat, lang, described, inferred)
     # The landing page's data is the dataset description (where ``/`` sends RDF clients).
     data_path = "dataset" if path is None else path
     formats = [(f, href(data_path, f.suffix)) for f in RDF_FORMATS]
@@ -257,7 +282,8 @@ def render_resource(path: str) -> str:
     if "listing" in context:
         context["rows"] = context["listing"].rows  # type: ignore[attr-defined]
     context["incoming"] = sorted(set(cat.incoming(iri)))
-    return _render(f"{kind}.html", path, title, described, **context)
+    inferred = cat.inferred_part(iri, described)
+    return _render(f"{kind}.html", path, title, described, inferred, **context)
 
 
 def _objects(cat: Catalogue, node: URIRef, prop: URIRef) -> list[URIRef]:

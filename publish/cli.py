@@ -107,7 +107,10 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     inferred = reason_files(data or settings.data, settings)
     out = out or settings.inferred[0]
     write_atomically(inferred, out)
-    click.echo(f"consistent; wrote {len(inferred)} inferred triples to {out}", err=True)
+    click.echo(
+        f"consistent; wrote {len(inferred)} triples (inferred, and their provenance) to {out}",
+        err=True,
+    )
 
 
 @main.command()

@@ -239,17 +239,9 @@ def _infer_ntriples(ontology: bytes, data: bytes) -> bytes:
 
 
 def _description(graph: Graph, node: URIRef) -> Iterator[tuple]:
-    """The triples of ``node`` and of the blank nodes it leads to (its qualified addressings)."""
-    stack, seen = [node], set()
-    while stack:
-        subject = stack.pop()
-        if subject in seen:
-            continue
-        seen.add(subject)
-        for triple in graph.triples((subject, None, None)):
-            yield triple
-            if isinstance(triple[2], BNode):
-                stack.append(triple[2])
+    """The triples of ``node`` and of the blank nodes it leads to (its qualified addressings):
+    its Concise Bounded Description."""
+    yield from graph.cbd(node)
 
 
 def partition(data: Graph, size: int) -> tuple[Graph, list[Graph]]:

@@ -10,7 +10,7 @@ import os
 import re
 import zipfile
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 
+from .chunking import description
 from .config import Settings
 from .errors import Inconsistent, ReasonerUnavailable
 from .explain import explain
@@ -238,12 +239,6 @@ def _infer_ntriples(ontology: bytes, data: bytes) -> bytes:
     return inferred.serialize(format="nt", encoding="utf-8")
 
 
-def _description(graph: Graph, node: URIRef) -> Iterator[tuple]:
-    """The triples of ``node`` and of the blank nodes it leads to (its qualified addressings):
-    its Concise Bounded Description."""
-    yield from graph.cbd(node)
-
-
 def partition(data: Graph, size: int) -> tuple[Graph, list[Graph]]:
     """The shared part (actors, themes, reports, places) and the recommendations in chunks."""
     recommendations = sorted(r for r in data.subjects(RDF.type, THB.Recommendation))
@@ -251,7 +246,7 @@ def partition(data: Graph, size: int) -> tuple[Graph, list[Graph]]:
     for start in range(0, len(recommendations), size):
         chunk = Graph()
         for rec in recommendations[start : start + size]:
-            for triple in _description(data, rec):
+            for triple in description(data, rec):
                 chunk.add(triple)
                 owned.add(triple)
         chunks.append(chunk)

@@ -5,7 +5,8 @@ Safe by construction, whatever engine answers:
 - one text for the guard and the engine: codepoint escapes (``\\u``, ``\\U``) are expanded and
   line ends made ``\\n`` before anything parses, so rdflib's parser (whose ``#`` comment runs
   past a carriage return) and Oxigraph's (whose comment ends there) read the same tokens;
-- parse with rdflib's SPARQL 1.1 parser; a syntax error names its line and column;
+- parse with rdflib's SPARQL 1.1 parser, one thread at a time (pyparsing's shared state is not
+  thread-safe); a syntax error names its line and column;
 - read-only: an update is recognised by the update grammar and refused;
 - no network: ``SERVICE`` is found in the parsed algebra (not in the text) and refused, and
   ``FROM`` / ``FROM NAMED`` only select graphs of our own dataset, which the engine is handed
@@ -18,13 +19,14 @@ Safe by construction, whatever engine answers:
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import re
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -44,6 +46,7 @@ from .engines import Engine, OxigraphEngine, RemoteEngine, Selection, form_of, m
 from .errors import QueryError, QueryTimeout, ThbkgError, TooLarge
 from .formats import Format
 from .namespaces import BASE, PREFIXES
+from .queries import load_queries
 from .results import render
 from .store import EmbeddedStore, Store
 
@@ -73,6 +76,10 @@ def result_formats(form: str) -> tuple[Format, ...]:
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 #: What either parser would still take for an escape (rdflib: \u or \U, 4 or 8 digits).
 _ANY_ESCAPE = re.compile(r"\\[uU][0-9A-Fa-f]{4}")
+#: pyparsing learns each parse action's calling convention on its first call, in state that
+#: all threads share: two threads parsing at once corrupt it for good (ORDER BY fails until
+#: restart). Every parse in this process takes this lock.
+_PARSER = threading.Lock()
 
 
 def canonical(text: str) -> str:
@@ -113,21 +120,35 @@ def parse(text: str, max_size: int | None = None) -> tuple[Query, str]:
     text = canonical(text)
     if not text.strip():
         raise QueryError("the query is empty")
-    try:
-        parsed = parseQuery(text)
-    except ParseBaseException as exc:
-        if _is_update(text):
+    with _PARSER:
+        try:
+            parsed = parseQuery(text)
+        except ParseBaseException as exc:
+            if _is_update(text):
+                raise QueryError(
+                    "this endpoint is read-only: SPARQL Update operations are refused"
+                ) from None
             raise QueryError(
-                "this endpoint is read-only: SPARQL Update operations are refused"
+                f"syntax error at line {exc.lineno}, column {exc.col}: {exc}"
             ) from None
-        raise QueryError(f"syntax error at line {exc.lineno}, column {exc.col}: {exc}") from None
-    except Exception as exc:  # rdflib's parse actions raise plain exceptions
-        raise QueryError(f"malformed query: {exc}") from None
-    try:
-        query = translateQuery(parsed, base=BASE, initNs=dict(PREFIXES.items()))
-    except Exception as exc:  # undefined prefixes, bad aggregates ...
-        raise QueryError(f"malformed query: {exc}") from None
+        except Exception as exc:  # rdflib's parse actions raise plain exceptions
+            raise QueryError(f"malformed query: {exc}") from None
+        try:
+            query = translateQuery(parsed, base=BASE, initNs=dict(PREFIXES.items()))
+        except Exception as exc:  # undefined prefixes, bad aggregates ...
+            raise QueryError(f"malformed query: {exc}") from None
     return query, form_of(query)
+
+
+def warm(texts: Iterable[str]) -> None:
+    """Parse ``texts`` once, so the parser has met its rules before the first client waits.
+
+    The lock makes parsing safe whatever has been warmed; warming only saves the first
+    queries the parser's learning pass.
+    """
+    for text in texts:  # a stored query that does not parse is the stored-query tests' business
+        with contextlib.suppress(ThbkgError):
+            parse(text)
 
 
 def _is_update(text: str) -> bool:
@@ -239,6 +260,7 @@ class SparqlService:
         self.union_size = sum(1 for _ in dataset.triples((None, None, None)))
         self.engine: Engine = make_engine(engine or settings.engine, dataset)
         self._slots = threading.BoundedSemaphore(max(2, 2 * (os.cpu_count() or 1)))
+        warm(q.text for q in load_queries(settings.queries))
 
     @classmethod
     def over_store(cls, store: Store, stats: Statistics, settings: Settings) -> SparqlService:

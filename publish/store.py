@@ -360,13 +360,18 @@ class RemoteStore:
         accept: str,
         default: Iterable[URIRef] | None = None,
         named: Iterable[URIRef] | None = None,
+        *,
+        base: str | None = None,
     ) -> object:
-        """POST a query (SPARQL 1.1 Protocol, form-encoded); the open HTTP response."""
-        fields = [("query", sparql_prologue() + query)]
-        fields += [
-            ("default-graph-uri", str(g)) for g in (self.graphs if default is None else default)
-        ]
-        fields += [("named-graph-uri", str(g)) for g in (self.graphs if named is None else named)]
+        """POST a query (SPARQL 1.1 Protocol, form-encoded); the open HTTP response.
+
+        Our prefixes are declared first (and ``base``, for a user's query with relative IRIs)."""
+        default = self.graphs if default is None else default
+        named = self.graphs if named is None else named
+        prologue = (f"BASE <{base}>\n" if base else "") + sparql_prologue()
+        fields = [("query", prologue + query)]
+        fields += [("default-graph-uri", str(g)) for g in default]
+        fields += [("named-graph-uri", str(g)) for g in named]
         request = urllib.request.Request(
             self.endpoint,
             data=urllib.parse.urlencode(fields).encode("utf-8"),
@@ -438,7 +443,8 @@ class RemoteStore:
     def _stream(self, query: str, graph: URIRef) -> Iterator[ox.Triple]:
         response = self.request(query, formats.NTRIPLES.media_type, default=(graph,))
         with response:  # type: ignore[attr-defined]
-            yield from ox.parse(response, ox.RdfFormat.N_TRIPLES)
+            for q in ox.parse(response, ox.RdfFormat.N_TRIPLES):
+                yield self.retyper.triple(ox.Triple(q.subject, q.predicate, q.object))
 
     def dump(self, fmt: Format, graph: URIRef | None = None) -> Iterator[bytes]:
         """The union (or one named graph) in ``fmt``: each graph is read from the endpoint as

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import SH
+from rdflib.graph import ReadOnlyGraphAggregate
+from rdflib.namespace import RDF, SH
+from rdflib.term import Node
 
+from . import chunking
+from .chunking import Partition
 from .config import Settings
-from .namespaces import bind_prefixes, short
+from .namespaces import THB, bind_prefixes, short
 from .rdfio import load_graph
+from .shacl_sparql import Raw, sparql_results, unsupported, without_sparql
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
+_ALLOWED = {"Warning", "Info"}  # allow_warnings: these results leave the graph conforming
+#: Recommendations per chunk: above this, the core constraints run in parallel processes.
+CHUNK_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -97,16 +108,56 @@ def _show_shape(shapes: Graph, shape: object) -> str:
     return f"{_show(shapes, owner)}, property {_show_path(shapes, shapes.value(shape, SH.path))}"
 
 
-def validate_graph(
-    data: Graph, settings: Settings, *, shapes: Graph | None = None, ontology: Graph | None = None
-) -> Report:
-    """Validate ``data`` with the shapes, using the ontology for class hierarchy (RDFS).
+def _results(
+    report: Graph, data: Graph, shapes: Graph, keep: Callable[[Node], bool]
+) -> list[Result]:
+    """pySHACL's report graph as Results, for the focus nodes ``keep`` accepts."""
+    bind_prefixes(report)
+    value = report.value
+    results = []
+    for result in report.subjects(SH.resultSeverity, None):
+        focus = value(result, SH.focusNode)
+        if not keep(focus):
+            continue
+        messages = sorted(str(m) for m in report.objects(result, SH.resultMessage))
+        results.append(
+            Result(
+                severity=_severity(value(result, SH.resultSeverity)),
+                focus=_show(data, focus),
+                path=_show_path(report, value(result, SH.resultPath)),
+                value=_show(data, value(result, SH.value)),
+                message=" / ".join(messages) or "(no message)",
+                shape=_show_shape(shapes, value(result, SH.sourceShape)),
+                constraint=_show(report, value(result, SH.sourceConstraintComponent)),
+            )
+        )
+    return results
 
-    A caller that has already loaded the shapes or the ontology passes them in; otherwise they
-    are read from the files ``settings`` names."""
-    shapes = load_graph([settings.shapes]) if shapes is None else shapes
-    ontology = load_graph([settings.ontology]) if ontology is None else ontology
-    conforms, report_graph, _ = shacl_validate(
+
+def _severity(node: object) -> str:
+    return str(node).rsplit("#", 1)[-1]
+
+
+def _raw_results(raws: Iterable[Raw], data: Graph, shapes: Graph) -> list[Result]:
+    """Results of the SPARQL constraints, displayed as `_results` displays pySHACL's."""
+    names = bind_prefixes(Graph())
+    return [
+        Result(
+            severity=_severity(raw.severity),
+            focus=_show(data, raw.focus),
+            path=_show_path(names, raw.path),
+            value=_show(data, raw.value),
+            message=" / ".join(sorted(raw.messages)) or "(no message)",
+            shape=_show_shape(shapes, raw.shape),
+            constraint=_show(names, raw.component),
+        )
+        for raw in raws
+    ]
+
+
+def _pyshacl(data: Graph, shapes: Graph, ontology: Graph | None, *, inplace: bool = False) -> Graph:
+    """pySHACL as thbkg runs it: the ontology gives the class hierarchy, no inference."""
+    _, report, _ = shacl_validate(
         data,
         shacl_graph=shapes,
         ont_graph=ontology,
@@ -114,26 +165,106 @@ def validate_graph(
         advanced=True,
         allow_warnings=True,
         do_owl_imports=False,
+        inplace=inplace,
     )
-    bind_prefixes(report_graph)
-    value = report_graph.value
-    results = []
-    for result in report_graph.subjects(SH.resultSeverity, None):
-        severity = str(value(result, SH.resultSeverity)).rsplit("#", 1)[-1]
-        messages = sorted(str(m) for m in report_graph.objects(result, SH.resultMessage))
-        results.append(
-            Result(
-                severity=severity,
-                focus=_show(data, value(result, SH.focusNode)),
-                path=_show_path(report_graph, value(result, SH.resultPath)),
-                value=_show(data, value(result, SH.value)),
-                message=" / ".join(messages) or "(no message)",
-                shape=_show_shape(shapes, value(result, SH.sourceShape)),
-                constraint=_show(report_graph, value(result, SH.sourceConstraintComponent)),
-            )
-        )
-    results.sort(key=lambda r: (_SEVERITY_ORDER.get(r.severity, 9), r.focus, r.path, r.message))
-    return Report(bool(conforms), tuple(results))
+    return report
+
+
+def _report(results: Iterable[Result]) -> Report:
+    """Results in one order (severity, then every field), and the verdict they give."""
+    ordered = sorted(
+        results,
+        key=lambda r: (
+            _SEVERITY_ORDER.get(r.severity, 9),
+            r.focus,
+            r.path,
+            r.message,
+            r.value,
+            r.shape,
+            r.constraint,
+        ),
+    )
+    conforms = all(r.severity in _ALLOWED for r in ordered)
+    return Report(conforms, tuple(ordered))
+
+
+def validate_whole(data: Graph, shapes: Graph, ontology: Graph) -> Report:
+    """pySHACL over the whole graph in one run: the reference the chunked validation equals,
+    and what runs when the shapes use something chunking cannot handle."""
+    return _report(_results(_pyshacl(data, shapes, ontology), data, shapes, lambda _: True))
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What every worker needs; forked workers inherit it instead of receiving a copy."""
+
+    data: Graph
+    shapes: Graph
+    core: Graph
+    ontology: Graph
+    part: Partition | None
+
+
+_INHERITED: list[_Job] = []  # set in each forked worker by _adopt
+
+
+def _adopt(job: _Job) -> None:
+    _INHERITED[:] = [job]
+
+
+def _run(task: int | str | None, job: _Job | None = None) -> list[Result]:
+    """One task: "sparql" (every SPARQL constraint, whole graph), "core" (the core constraints
+    over the whole graph, in one run), a chunk number, or None (the shared nodes)."""
+    job = job or _INHERITED[0]
+    if task == "sparql":
+        graph = ReadOnlyGraphAggregate([job.data, job.ontology])
+        return _raw_results(sparql_results(graph, job.shapes), job.data, job.shapes)
+    if task == "core":
+        report = _pyshacl(job.data, job.core, job.ontology)
+        return _results(report, job.data, job.shapes, lambda _: True)
+    graph = chunking.context(job.part, task, job.ontology)
+    owner = job.part.owner
+    report = _pyshacl(graph, job.core, None, inplace=True)
+    return _results(report, job.data, job.shapes, lambda focus: owner.get(focus) == task)
+
+
+def validate_graph(
+    data: Graph,
+    settings: Settings,
+    *,
+    shapes: Graph | None = None,
+    ontology: Graph | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    workers: int | None = None,
+) -> Report:
+    """Validate ``data`` with the shapes, using the ontology for class hierarchy (RDFS).
+
+    The SPARQL constraints run once each over the whole graph; the core constraints run in
+    chunks of ``chunk_size`` recommendations in parallel processes (`chunking`), or in one run
+    for a graph of one chunk. The report equals pySHACL's over the whole graph
+    (`validate_whole`, which runs instead when the shapes use what chunking cannot handle).
+    A caller that has already loaded the shapes or the ontology passes them in."""
+    shapes = load_graph([settings.shapes]) if shapes is None else shapes
+    ontology = load_graph([settings.ontology]) if ontology is None else ontology
+    if chunking.unchunkable(shapes) or unsupported(shapes):
+        return validate_whole(data, shapes, ontology)
+    core = without_sparql(shapes)
+    recommendations = sum(1 for _ in data.subjects(RDF.type, THB.Recommendation))
+    if recommendations <= chunk_size:
+        job = _Job(data, shapes, core, ontology, None)
+        return _report(_run("sparql", job) + _run("core", job))
+    part = chunking.partition(data, chunk_size, chunking.incoming_predicates(shapes))
+    tasks: list[int | str | None] = ["sparql", None, *range(len(part.chunks))]
+    workers = min(workers or os.cpu_count() or 1, len(tasks))
+    job = _Job(data, shapes, core, ontology, part)
+    context = multiprocessing.get_context("fork")
+    results: list[Result] = []
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_adopt, initargs=(job,)
+    ) as pool:
+        for found in pool.map(_run, tasks):
+            results.extend(found)
+    return _report(results)
 
 
 def validate_files(paths: Iterable[Path], settings: Settings) -> Report:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -313,3 +314,42 @@ def test_page_frames_are_translated(client) -> None:
     assert "Termes externes" in "".join(ontology.text)
     _, english = page(client, "/ontology?lang=en")
     assert "External terms" in "".join(english.text)
+
+
+@pytest.fixture(scope="module")
+def many_client(settings, tmp_path_factory):
+    """An app over the 2018 recommendations copied under five more years: 66 in all, more than
+    one page of a listing."""
+    source = (ROOT / "data" / "annex2018.ttl").read_text(encoding="utf-8")
+    graph = Graph().parse(data=source, format="turtle")
+    for year in range(2019, 2024):
+        text = source.replace("recommendation/2018-", f"recommendation/{year}-")
+        text = text.replace('"2018/', f'"{year}/').replace(
+            '"2018"^^xsd:gYear', f'"{year}"^^xsd:gYear'
+        )
+        graph.parse(data=text, format="turtle")
+    path: Path = tmp_path_factory.mktemp("many") / "many.ttl"
+    graph.serialize(path, format="turtle")
+    custom = settings.with_overrides(data=(path,), inferred=())
+    return create_app(custom, built_site(custom, path.parent)).test_client()
+
+
+def test_listings_are_paginated(many_client) -> None:
+    body, links = page(many_client, "/")
+    assert body.count('class="identifier"') == 50
+    assert "2018/32" in body and "2023/42" not in body
+    assert ("/?page=2", "Next") in links.links
+    second, _ = page(many_client, "/?page=2")
+    assert second.count('class="identifier"') == 16
+    assert "2023/42" in second and "2018/32" not in second
+    year, _ = page(many_client, "/?year=2020")
+    assert year.count('class="identifier"') == 11
+    actor, _ = page(many_client, "/actor/cellule-interdepartementale-de-coordination")
+    total = int(re.search(r"Recommendations \((\d+)\)", actor).group(1))
+    assert total % 6 == 0 and actor.count('class="identifier"') == min(50, total)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "9999999"])
+def test_a_page_that_is_no_page_number_is_a_400(client, value) -> None:
+    response = client.get("/", query_string={"page": value}, headers=HTML_ACCEPT)
+    assert response.status_code == 400

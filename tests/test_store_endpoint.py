@@ -1,0 +1,227 @@
+"""`thbkg serve --sparql-endpoint`: the same site from a real Oxigraph server on 127.0.0.1, loaded
+with `thbkg build --push`; an endpoint that is down or slow is a 502 / 504, never a hang."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from rdflib import URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import SKOS
+
+from publish.build import open_endpoint
+from publish.config import ROOT, Settings
+from publish.errors import StoreTimeout, StoreUnavailable
+from publish.formats import RDF_FORMATS
+from publish.namespaces import BASE, THB
+from publish.store import RemoteStore
+from publish.web import create_app
+
+from .conftest import free_port, parse_rdf, run_cli, start_server, stop_server, union_graph
+
+pytestmark = pytest.mark.server
+OXIGRAPH = shutil.which("oxigraph")
+REC = "recommendation/2018-33"
+
+
+@pytest.fixture(scope="module")
+def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An Oxigraph server (the `oxigraph` package's binary) holding the 2018 graph, pushed
+    there by `thbkg build --push`; yields its base URL."""
+    if OXIGRAPH is None:
+        pytest.fail("the oxigraph server binary is missing: pip install -e '.[test]'")
+    where = tmp_path_factory.mktemp("oxigraph")
+    port = free_port()
+    server = subprocess.Popen(
+        [OXIGRAPH, "serve", "--location", str(where / "db"), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        result = run_cli(
+            "build",
+            str(ROOT / "data" / "annex2018.ttl"),
+            "--inferred",
+            str(ROOT / "data" / "annex2018.inferred.ttl"),
+            "-o",
+            str(where / "store"),
+            "--push",
+            f"{base}/store",
+        )
+        assert result.returncode == 0, result.stderr
+        assert "pushed 3 graphs" in result.stderr
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def remote_client(oxigraph: str):
+    settings = Settings()
+    app = create_app(settings, open_endpoint(f"{oxigraph}/query", settings))
+    app.config["TESTING"] = True
+    return app.test_client()
+
+
+def test_the_push_loaded_every_named_graph(oxigraph: str, knowledge) -> None:
+    request = urllib.request.Request(
+        f"{oxigraph}/store?graph={BASE}graph/data", headers={"Accept": "text/turtle"}
+    )
+    with urllib.request.urlopen(request) as response:
+        data = parse_rdf(response.read(), "turtle")
+    from publish.namespaces import DATA_GRAPH
+
+    # Oxigraph stores xsd:positiveInteger as xsd:integer (the site restores it: see below),
+    # so the graph is compared by size and subjects here.
+    expected = knowledge.graph(DATA_GRAPH)
+    assert len(data) == len(expected)
+    iris = {s for s in data.subjects() if isinstance(s, URIRef)}
+    assert iris == {s for s in expected.subjects() if isinstance(s, URIRef)}
+
+
+@pytest.mark.parametrize("fmt", RDF_FORMATS, ids=lambda f: f.name)
+def test_dereferencing_through_the_endpoint(remote_client, client, fmt) -> None:
+    """The endpoint-backed site describes a resource exactly as the embedded store does."""
+    there = remote_client.get(f"/{REC}.{fmt.suffix}")
+    here = client.get(f"/{REC}.{fmt.suffix}")
+    assert there.status_code == 200 and there.mimetype == fmt.media_type
+    assert isomorphic(parse_rdf(there.data, fmt.rdflib), parse_rdf(here.data, fmt.rdflib))
+    graph = parse_rdf(there.data, fmt.rdflib)
+    actor = graph.value(URIRef(BASE + REC), THB.addressedTo)
+    assert (actor, SKOS.prefLabel, None) in graph
+    assert remote_client.get("/recommendation/2099-1").status_code == 404
+
+
+def test_pages_through_the_endpoint(remote_client) -> None:
+    for path in ("/", f"/{REC}", "/actor/police", "/theme/scheme", "/dataset", "/?actor=police"):
+        response = remote_client.get(path, headers={"Accept": "text/html"})
+        assert response.status_code == 200, path
+    body = remote_client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "2018/42" in body and "Améliorer la prise en charge" in body
+
+
+def test_download_through_the_endpoint(remote_client, knowledge) -> None:
+    response = remote_client.get("/download/thbkg.ttl")
+    assert response.status_code == 200
+    assert isomorphic(parse_rdf(response.data, "turtle"), union_graph(knowledge))
+
+
+def test_sparql_through_the_endpoint(remote_client) -> None:
+    query = "SELECT (COUNT(?r) AS ?n) WHERE { ?r a thb:Recommendation }"
+    response = remote_client.get(
+        "/sparql", query_string={"query": query}, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 200, response.data
+    assert json.loads(response.data)["results"]["bindings"][0]["n"]["value"] == "11"
+    refused = remote_client.get(
+        "/sparql", query_string={"query": "SELECT * WHERE { SERVICE <http://x/> { ?s ?p ?o } }"}
+    )
+    assert refused.status_code == 400 and "SERVICE" in refused.get_data(as_text=True)
+    construct = remote_client.get(
+        "/sparql",
+        query_string={"query": f"CONSTRUCT WHERE {{ <{BASE}{REC}> ?p ?o }}"},
+        headers={"Accept": "text/turtle"},
+    )
+    assert construct.status_code == 200
+    assert (URIRef(BASE + REC), THB.text, None) in parse_rdf(construct.data, "turtle")
+
+
+def test_serve_sparql_endpoint_as_a_user_does(oxigraph: str) -> None:
+    process, url = start_server("--sparql-endpoint", f"{oxigraph}/query")
+    try:
+        with urllib.request.urlopen(f"{url}/{REC}.ttl") as response:
+            assert (URIRef(BASE + REC), THB.text, None) in parse_rdf(response.read(), "turtle")
+    finally:
+        stop_server(process)
+
+
+# ---------------------------------------------------------------- down or slow
+
+
+def test_an_endpoint_that_is_down_is_a_502(oxigraph: str) -> None:
+    settings = Settings()
+    site = open_endpoint(f"{oxigraph}/query", settings)
+    app = create_app(settings, site)
+    client = app.test_client()
+    site.store.endpoint = f"http://127.0.0.1:{free_port()}/query"  # nobody listens there
+    response = client.get("/actor/police-training.ttl")
+    assert response.status_code == 502
+    assert "cannot be reached" in response.get_data(as_text=True)
+
+
+class _Slow(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        time.sleep(1.5)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture()
+def slow_endpoint() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
+    server.daemon_threads = False  # server_close() waits for the handlers: no socket left
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/query"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_endpoint_that_is_slow_is_a_504(oxigraph: str, slow_endpoint: str) -> None:
+    settings = Settings().with_overrides(endpoint_timeout=0.5)
+    site = open_endpoint(f"{oxigraph}/query", settings)
+    app = create_app(settings, site)
+    site.store.endpoint = slow_endpoint
+    started = time.monotonic()
+    response = app.test_client().get("/actor/police-training.ttl")
+    assert response.status_code == 504
+    assert "did not answer within 0.5 s" in response.get_data(as_text=True)
+    assert time.monotonic() - started < 1.5
+
+
+def test_serve_refuses_an_endpoint_that_is_down() -> None:
+    result = run_cli("serve", "--sparql-endpoint", f"http://127.0.0.1:{free_port()}/query")
+    assert result.returncode == 2
+    assert "cannot be reached" in result.stderr
+
+
+def test_remote_store_errors_are_domain_errors(slow_endpoint: str) -> None:
+    with pytest.raises(StoreTimeout):
+        RemoteStore(slow_endpoint, [], timeout=0.3)
+    with pytest.raises(StoreUnavailable):
+        RemoteStore(f"http://127.0.0.1:{free_port()}/query", [], timeout=0.3)
+
+
+def test_push_to_nowhere_exits_2(tmp_path: Path) -> None:
+    result = run_cli(
+        "build",
+        str(ROOT / "tests" / "data" / "valid" / "minimal.ttl"),
+        "-o",
+        str(tmp_path / "store"),
+        "--push",
+        f"http://127.0.0.1:{free_port()}/store",
+    )
+    assert result.returncode == 2 and "cannot push" in result.stderr

@@ -331,3 +331,23 @@ def test_the_page_marks_inferred_values(client) -> None:
     assert 'class="inferred"><a href="/actor/autorites-locales-des-grandes-villes?lang=en"' in html
     # the same actor in a statement of the source (the qualified addressing) is not marked
     assert '<dd><a href="/actor/services-de-police-locaux-de-villes-importantes?lang=en">' in html
+
+
+def test_one_response_policy_for_errors_and_cors(app, client) -> None:
+    # Errors and CORS are registered once, on the app; no blueprint keeps its own.
+    handlers = {bp for bp, codes in app.error_handler_spec.items() if any(codes.values())}
+    assert handlers == {None}
+    after = {
+        bp
+        for bp, funcs in app.after_request_funcs.items()
+        if any(f.__name__ == "open_to_scripts" for f in funcs)
+    }
+    assert after == {None}
+    for path in ("/", "/robots.txt", REC, "/sparql", "/actor/nobody"):
+        response = client.get(path)
+        assert response.headers["Access-Control-Allow-Origin"] == "*", path
+    # The endpoint says its errors in plain text even to a browser; the site negotiates.
+    query = client.get("/sparql", query_string={"query": "SELEC"}, headers={"Accept": BROWSER})
+    assert query.status_code == 400 and query.mimetype == "text/plain"
+    page = client.get("/actor/nobody", headers={"Accept": BROWSER})
+    assert page.status_code == 404 and page.mimetype == "text/html"

@@ -27,14 +27,6 @@ from .responses import (
 bp = Blueprint("resources", __name__)
 
 
-@bp.after_request
-def _open_to_scripts(response: Response) -> Response:
-    """Linked data is public: any web page's script may read it (CORS, no credentials)."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "Link, ETag, Content-Location"
-    return response
-
-
 def _split_suffix(path: str) -> tuple[str, Format | None]:
     """``recommendation/2018-32.ttl`` -> (``recommendation/2018-32``, Turtle) when both exist."""
     stem, dot, suffix = path.rpartition(".")

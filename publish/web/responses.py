@@ -10,6 +10,7 @@ from flask import (
     Flask,
     Response,
     current_app,
+    g,
     redirect,
     render_template,
     request,
@@ -114,23 +115,49 @@ def streamed(chunks: Iterator[bytes], fmt: Format, etag: str) -> Response:
     return response
 
 
+#: How errors are written unless a part of the site says otherwise (``plain_text_errors``).
+ERROR_OFFERS: tuple[Format, ...] = (TEXT, HTML)
+
+
+def plain_text_errors() -> None:
+    """This request's errors are plain text whatever it accepts (the SPARQL endpoint's clients
+    are programs, and its editor shows the text)."""
+    g.thbkg_error_offers = (TEXT,)
+
+
 def error_response(status: int, message: str) -> Response:
     """An error in HTML for browsers and in plain text for everyone else."""
-    fmt = negotiate(request.headers.get("Accept"), (TEXT, HTML)) or TEXT
+    offers = g.get("thbkg_error_offers", ERROR_OFFERS)
+    fmt = negotiate(request.headers.get("Accept"), offers) or TEXT
     if fmt == HTML:
         lang = language()
         body = render_template(
             "error.html", status=status, message=message, lang=lang, t=translator(lang)
         )
     else:
-        body = f"{status} {message}\n"
+        body = message.rstrip() + "\n"  # the status is in the status line
     response = Response(body, status=status, content_type=fmt.content_type)
     response.vary.add("Accept")
     return response
 
 
+def open_to_scripts(response: Response) -> Response:
+    """CORS on every response: the data and the endpoint are public, read-only and
+    credential-free, so any web page's script may read them and query."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    asked = request.headers.get("Access-Control-Request-Headers")
+    response.headers["Access-Control-Allow-Headers"] = asked or "Accept, Content-Type"
+    response.headers["Access-Control-Expose-Headers"] = "Link, ETag, Content-Location"
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
 def init_app(app: Flask) -> None:
-    """Template defaults; every HTTP error and every domain error in the negotiated format."""
+    """The one response policy: template defaults, every HTTP and domain error in the
+    negotiated format (``error_response``), CORS on every response (``open_to_scripts``)."""
+
+    app.after_request(open_to_scripts)
 
     @app.context_processor
     def _defaults() -> dict[str, object]:

@@ -17,10 +17,11 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from .. import formats
 from ..build import Site
 from ..config import Settings
-from ..errors import NotAcceptable, QueryError, ThbkgError, TooLarge, UnsupportedMediaType
+from ..errors import NotAcceptable, QueryError, TooLarge, UnsupportedMediaType
 from ..namespaces import ENTAILMENT, SD, W3C_FORMATS, bind_prefixes, sparql_prologue
 from ..queries import load_queries
 from ..sparql import SparqlService
+from .responses import plain_text_errors
 
 _READ_ONLY = "this endpoint is read-only: SPARQL Update operations are refused"
 
@@ -40,30 +41,18 @@ def service() -> SparqlService:
     return current_app.extensions["thbkg.sparql"]
 
 
-def _text(message: str, status: int) -> Response:
-    return Response(message.rstrip() + "\n", status, content_type=formats.TEXT.content_type)
-
-
-@bp.errorhandler(ThbkgError)
-def _domain_error(exc: ThbkgError) -> Response:
-    return _text(exc.message, exc.http_status)
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Response:
-    response = _text(exc.description or exc.name, exc.code or 400)
-    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-        response.allow.update(exc.valid_methods)
-    return response
+@bp.before_request
+def _plain_text_errors() -> None:
+    plain_text_errors()
 
 
 @bp.before_app_request
-def _outside_the_views() -> Response | None:
-    """Errors on /sparql that no view of ours raises, answered as ours are (text, CORS).
+def _outside_the_views() -> None:
+    """Errors on /sparql that no view of ours raises, answered as ours are (plain text).
 
     A method we do not route (PUT, DELETE ...) fails in routing, before any blueprint is
     chosen, and a path below ``/sparql/`` falls through to the resource route; both would get
-    the site's error page (HTML for a browser), the 405 without the CORS headers.
+    the site's error page (HTML for a browser).
     """
     path = request.path
     if path in ("/sparql", "/sparql/"):
@@ -71,7 +60,7 @@ def _outside_the_views() -> Response | None:
     elif path.startswith("/sparql/"):
         exc = NotFound(f"{path} is not part of the SPARQL endpoint; send queries to /sparql")
     else:
-        return None
+        return
     if isinstance(exc, MethodNotAllowed):
         exc = MethodNotAllowed(
             exc.valid_methods,
@@ -79,18 +68,13 @@ def _outside_the_views() -> Response | None:
             "this endpoint is read-only",
         )
     if isinstance(exc, HTTPException) and (exc.code or 0) >= 400:
-        return _cors(_http_error(exc))
-    return None
+        plain_text_errors()
+        raise exc
 
 
 @bp.after_request
-def _cors(response: Response) -> Response:
-    """Any origin may query: the data is public and the endpoint read-only and credential-free."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-    asked = request.headers.get("Access-Control-Request-Headers")
-    response.headers["Access-Control-Allow-Headers"] = asked or "Accept, Content-Type"
-    response.headers["Access-Control-Max-Age"] = "86400"
+def _negotiated(response: Response) -> Response:
+    """Every answer of the endpoint depends on ``Accept``."""
     response.vary.add("Accept")
     return response
 

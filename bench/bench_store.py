@@ -1,6 +1,8 @@
 """Which form should a built store take? Oxigraph's on-disk store opened read-only, or an
 in-memory store bulk-loaded from an N-Quads dump at start-up. Prints start-up time (open or
-load, then a first query), the first query's time, and the RSS each leaves, median of runs.
+load, then a first query), the first query's time, and the RSS each leaves, median of runs;
+then how a streamed download behaves: time to its first chunk, to its end, and how much the
+process grew meanwhile (the store's own dump, as `/download/thbkg.ttl` sends it).
 
     python bench/bench_store.py DATA.ttl [--runs 3]
 
@@ -22,6 +24,23 @@ import pyoxigraph as ox
 
 GRAPH = ox.NamedNode("https://w3id.org/thbkg/graph/data")
 QUERY = "SELECT (COUNT(*) AS ?n) WHERE { ?r a <https://w3id.org/thbkg/ontology#Recommendation> }"
+
+_DOWNLOAD = """
+import json, resource, sys, time
+from pathlib import Path
+from publish import formats
+from publish.store import EmbeddedStore
+store = EmbeddedStore.open(Path(sys.argv[1]))
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+started = time.perf_counter()
+first, size = None, 0
+for chunk in store.dump(formats.TURTLE):
+    first = first or time.perf_counter() - started
+    size += len(chunk)
+total = time.perf_counter() - started
+grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - before
+print(json.dumps({"first": first, "total": total, "grown": grown, "size": size}))
+"""
 
 _CHILD = """
 import json, resource, sys, time
@@ -78,6 +97,18 @@ def main() -> None:
             med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
             name = "on-disk, read-only" if mode == "disk" else "in memory, bulk load of dump"
             print(f"{name:<28}{med['open']:>10.3f}{med['query']:>15.3f}{med['rss']:>10.0f}")
+        out = subprocess.run(
+            [sys.executable, "-c", _DOWNLOAD, str(Path(scratch))],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        dl = json.loads(out.stdout)
+        print(
+            f"download (Turtle, streamed): first chunk {dl['first']:.3f} s, all "
+            f"{dl['size'] / 1e6:.0f} MB in {dl['total']:.1f} s, peak RSS grew {dl['grown']:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .characters import forbidden_character
 from .errors import IngestError
 
 IDENTIFIER = re.compile(r"(?P<year>\d{4})/(?P<sequence>[1-9]\d*)")
@@ -56,6 +57,9 @@ def read_annex(path: Path) -> list[Row]:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise IngestError(f"{path}: cannot read the annex: {exc}") from exc
+    bad = forbidden_character(text)
+    if bad:
+        raise IngestError(f"{path}:{bad}")
     rows: list[Row] = []
     section: Section | None = None
     header_seen = False

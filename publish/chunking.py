@@ -14,7 +14,7 @@ directly on the focus node): `unchunkable` names any shape that could read furth
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph, URIRef
@@ -36,6 +36,8 @@ _VALUE_LOCAL = {
 _ANNOTATIONS = {
     SH[name] for name in ["path", "message", "severity", "name", "description", "order", "group"]
 }
+# SHACL-AF declarations that change what a shape means (chunks run pySHACL without them).
+_DECLARED = (SH.ConstraintComponent, SH.SPARQLFunction, SH.Function, SH.SPARQLTargetType)
 # Parameters whose objects are shapes applied to value nodes.
 _NESTED = (SH.node, SH.qualifiedValueShape, SH["not"], SH.property)
 _NESTED_LISTS = (SH["and"], SH["or"], SH.xone)
@@ -74,11 +76,12 @@ def _path_reason(shapes: Graph, path: Node) -> str | None:
 
 def unchunkable(shapes: Graph) -> str | None:
     """Why these shapes cannot be validated chunk by chunk, or None when they can."""
-    for feature in (SH.target, SH.rule, SH.deactivated):
+    for feature in (SH.target, SH.rule, SH.expression, SH.deactivated):
         if any(shapes.triples((None, feature, None))):
             return f"a shape uses {feature.n3(shapes.namespace_manager)}"
-    if any(shapes.subjects(RDF.type, SH.ConstraintComponent)):
-        return "the shapes declare their own constraint components"
+    for kind in _DECLARED:
+        if any(shapes.subjects(RDF.type, kind)):
+            return f"the shapes declare a {kind.n3(shapes.namespace_manager)}"
     nested = _nested_shapes(shapes)
     for shape, path in shapes.subject_objects(SH.path):
         if reason := _path_reason(shapes, path):
@@ -107,13 +110,17 @@ def incoming_predicates(shapes: Graph) -> set[URIRef]:
 def description(graph: Graph, node: Node) -> Iterator[tuple[Node, Node, Node]]:
     """The triples of ``node`` and of the blank nodes it leads to (a recommendation's
     qualified addressings): what it owns."""
+    return _owned(lambda subject: graph.triples((subject, None, None)), node)
+
+
+def _owned(triples_of: Callable[[Node], Iterable[tuple]], node: Node) -> Iterator[tuple]:
     stack, seen = [node], set()
     while stack:
         subject = stack.pop()
         if subject in seen:
             continue
         seen.add(subject)
-        for triple in graph.triples((subject, None, None)):
+        for triple in triples_of(subject):
             yield triple
             if isinstance(triple[2], BNode):
                 stack.append(triple[2])
@@ -125,13 +132,14 @@ class Partition:
 
     owner: dict[Node, int] = field(default_factory=dict)  # node -> chunk number
     chunks: list[list[tuple]] = field(default_factory=list)  # owned triples per chunk
-    shared: list[tuple] = field(default_factory=list)  # shared triples + components they reach
+    shared: list[tuple] = field(default_factory=list)  # shared triples + chunks they reach
     incoming: dict[int | None, list[tuple]] = field(default_factory=lambda: defaultdict(list))
 
 
-def _components(data: Graph) -> tuple[list[list[Node]], dict[Node, list[tuple]]]:
-    """Recommendations grouped so that none points to another group, with their triples."""
-    recommendations = sorted(set(data.subjects(RDF.type, THB.Recommendation)))
+def _components(
+    recommendations: list[Node], by_subject: dict[Node, list[tuple]]
+) -> tuple[list[list[Node]], dict[Node, list[tuple]]]:
+    """Recommendations grouped so that none reaches another group, with the triples each owns."""
     parent = {r: r for r in recommendations}
 
     def find(node: Node) -> Node:
@@ -143,15 +151,17 @@ def _components(data: Graph) -> tuple[list[list[Node]], dict[Node, list[tuple]]]
     first_owner: dict[Node, Node] = {}
     triples: dict[Node, list[tuple]] = {}
     for rec in recommendations:
-        triples[rec] = list(description(data, rec))
+        triples[rec] = list(_owned(lambda subject: by_subject.get(subject, ()), rec))
         for s, _, o in triples[rec]:
             for node in (s, o):
-                if node in parent and find(node) != find(rec):
-                    parent[find(node)] = find(rec)
+                if node in parent:
+                    other = node
                 elif isinstance(node, BNode):
                     other = first_owner.setdefault(node, rec)
-                    if find(other) != find(rec):
-                        parent[find(other)] = find(rec)
+                else:
+                    continue
+                if find(other) != find(rec):
+                    parent[find(other)] = find(rec)
     groups: dict[Node, list[Node]] = defaultdict(list)
     for rec in recommendations:
         groups[find(rec)].append(rec)
@@ -160,7 +170,11 @@ def _components(data: Graph) -> tuple[list[list[Node]], dict[Node, list[tuple]]]
 
 def partition(data: Graph, chunk_size: int, incoming: Iterable[URIRef]) -> Partition:
     """Components packed into chunks of about ``chunk_size`` recommendations."""
-    components, triples = _components(data)
+    by_subject: dict[Node, list[tuple]] = defaultdict(list)
+    for triple in data:  # one pass: rdflib's own lookups cost more per triple than a dict
+        by_subject[triple[0]].append(triple)
+    recommendations = sorted(set(data.subjects(RDF.type, THB.Recommendation)))
+    components, triples = _components(recommendations, by_subject)
     result = Partition()
     current: list[tuple] = []
     count = 0
@@ -176,11 +190,10 @@ def partition(data: Graph, chunk_size: int, incoming: Iterable[URIRef]) -> Parti
     if current:
         result.chunks.append(current)
     reached: set[int] = set()
-    for triple in data:
-        if triple[0] not in result.owner:
-            result.shared.append(triple)
-            if triple[2] in result.owner:
-                reached.add(result.owner[triple[2]])
+    for subject, owned in by_subject.items():
+        if subject not in result.owner:
+            result.shared.extend(owned)
+            reached.update(result.owner[o] for _, _, o in owned if o in result.owner)
     # The shared part pointing into owned nodes (rare) brings their whole chunk along.
     for number in sorted(reached):
         result.shared.extend(result.chunks[number])

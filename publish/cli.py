@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -9,14 +10,16 @@ import click
 
 from . import __version__
 from .config import ENGINES, Settings, from_environment, positive_limit
-from .errors import ThbkgError
+from .errors import OutputError, ThbkgError
 from .formats import by_name, query_outputs
+from .lifecycle import exit_code_after_signal, exit_on_sigterm
 
 _existing = click.Path(path_type=Path, dir_okay=False)
 
 
 class _Group(click.Group):
-    """Turns every ThbkgError into its message on stderr and its exit code."""
+    """Turns every ThbkgError into its message on stderr and its exit code, and every other
+    I/O failure (standard output on a full disk or a closed pipe ...) into exit code 4."""
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -24,6 +27,12 @@ class _Group(click.Group):
         except ThbkgError as exc:
             click.echo(f"error: {exc.message}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else "writing the output: "
+            click.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            # What is still buffered for stdout would fail again when Python exits.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(OutputError.exit_code)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,6 +40,7 @@ class _Group(click.Group):
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Publish Myria's recommendations on trafficking and smuggling as linked data."""
+    exit_on_sigterm()
     try:
         ctx.obj = from_environment()
     except ValueError as exc:
@@ -54,8 +64,9 @@ def ingest(
 ) -> None:
     """Build the graph from annex SOURCES and the authority file, and write it to OUT."""
     from .ingest import ingest as run_ingest
-    from .ingest import write_atomically
+    from .output import check_output, write_atomically
 
+    check_output(out)
     graph = run_ingest(sources, authorities or settings.authorities)
     write_atomically(graph, out)
     click.echo(f"wrote {len(graph)} triples to {out}", err=True)
@@ -101,11 +112,11 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     Exit code 0 when consistent, 1 when inconsistent (the message names the individuals and
     the axioms that clash), 2 when a file cannot be parsed or Java cannot run.
     """
-    from .ingest import write_atomically
+    from .output import check_output, write_atomically
     from .reason import reason_files
 
+    out = check_output(out or settings.inferred[0])
     inferred = reason_files(data or settings.data, settings)
-    out = out or settings.inferred[0]
     write_atomically(inferred, out)
     click.echo(
         f"consistent; wrote {len(inferred)} triples (inferred, and their provenance) to {out}",
@@ -193,7 +204,7 @@ def build(
     "--inferred",
     "inferred",
     multiple=True,
-    type=_existing,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="Inferred graph of that data, as `thbkg reason` wrote it (repeat for several).",
 )
 @click.option(
@@ -237,6 +248,7 @@ def serve(
     """
     from .build import cached_store, open_built, open_endpoint
     from .web import create_app
+    from .web.server import listen, serve_development, serve_production
 
     if inferred and not data:
         raise click.UsageError("--inferred goes with --data: the shipped data has its own")
@@ -252,19 +264,19 @@ def serve(
     else:
         site = open_built(store or cached_store(settings), settings)
     app = create_app(settings, site)
-    mode = f"waitress, {workers} threads" if production else "development server"
-    shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
-    click.echo(f"thbkg: listening on http://{shown}:{port}/ ({mode})", err=True)
     try:
-        if production:
-            import waitress
-
-            waitress.serve(app, host=host, port=port, threads=workers, ident="thbkg")
-        else:
-            app.run(host=host, port=port, threaded=True, debug=False, use_reloader=False)
+        sock = listen(host, port)
     except OSError as exc:
         click.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
         sys.exit(2)
+    mode = f"waitress, {workers} threads" if production else "development server"
+    shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
+    click.echo(f"thbkg: listening on http://{shown}:{port}/ ({mode})", err=True)
+    if production:
+        serve_production(app, sock, workers, settings)
+        sys.exit(exit_code_after_signal())  # waitress returns when SIGTERM stops it
+    else:
+        serve_development(app, sock)
 
 
 def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:

@@ -49,6 +49,10 @@ class Settings:
     # Where `thbkg serve` without --store keeps the store it builds from the shipped data.
     cache: Path | None = None  # THBKG_CACHE; else $XDG_CACHE_HOME/thbkg or ~/.cache/thbkg
     endpoint_timeout: float = 10.0  # seconds a --sparql-endpoint may take to answer
+    # Production server (waitress): open connections at most, and the seconds a client has to
+    # send a whole request (or that an idle connection stays open).
+    connection_limit: int = 1000
+    client_timeout: float = 20.0
 
     def cache_dir(self) -> Path:
         """The directory of the cached default store (read when needed, not at import)."""
@@ -107,12 +111,15 @@ _ENV_CASTS = {
     "cache_max_age": _count,
     "endpoint_timeout": _positive(float),
     "cache": Path,
+    "connection_limit": _positive(int),
+    "client_timeout": _positive(float),
 }
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
     """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE,
-    THBKG_PROXY_HOPS, THBKG_CACHE_MAX_AGE, THBKG_ENDPOINT_TIMEOUT, THBKG_CACHE."""
+    THBKG_PROXY_HOPS, THBKG_CACHE_MAX_AGE, THBKG_ENDPOINT_TIMEOUT, THBKG_CACHE,
+    THBKG_CONNECTION_LIMIT, THBKG_CLIENT_TIMEOUT."""
     environ = os.environ if environ is None else environ
     overrides: dict[str, object] = {}
     for f in fields(Settings):

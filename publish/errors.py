@@ -39,6 +39,13 @@ class ValidationFailed(ThbkgError):
         self.report = report
 
 
+class OutputError(ThbkgError):
+    """An output cannot be written: not a regular file, permission denied, disk full."""
+
+    exit_code = 4
+    http_status = 500
+
+
 class Inconsistent(ThbkgError):
     """The reasoner found the ontology and data inconsistent."""
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import stat
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -226,32 +223,6 @@ def build_graph(rows: Iterable[Row], authorities: Authorities) -> Graph:
     for node in authorities.closure(used):
         graph += authorities.graph.triples((node, None, None))
     return graph
-
-
-def _mode_for(out: Path) -> int:
-    """The permissions ``out`` has, or a new file's under the umask: mkstemp's 0600 would
-    leave the data unreadable to the account that serves it."""
-    try:
-        return stat.S_IMODE(out.stat().st_mode)
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
-def write_atomically(graph: Graph, out: Path, rdf_format: str = "turtle") -> None:
-    """Serialise next to ``out`` and rename over it, so a failure leaves ``out`` untouched."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            graph.serialize(stream, format=rdf_format)
-        os.chmod(temporary, _mode_for(out))
-        os.replace(temporary, out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def ingest(sources: Iterable[Path], authorities_path: Path) -> Graph:

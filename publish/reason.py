@@ -11,7 +11,6 @@ import re
 import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from .chunking import description
 from .config import Settings
 from .errors import Inconsistent, ReasonerUnavailable
 from .explain import explain
+from .lifecycle import end_with_parent
 from .namespaces import (
     BASE,
     DATA_GRAPH,
@@ -277,8 +277,10 @@ def infer(
     workers = workers or min(len(chunks), os.cpu_count() or 1)
     context = multiprocessing.get_context("spawn")
     inferred = bind_prefixes(Graph())
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for result in pool.map(_infer_ntriples, [ontology_nt] * len(inputs), inputs):
+    # Pool, not ProcessPoolExecutor: leaving the block on an error or SIGTERM terminates the
+    # workers (and each stops its Java) instead of waiting for every chunk to finish.
+    with context.Pool(workers, initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
+        for result in pool.starmap(_infer_ntriples, [(ontology_nt, i) for i in inputs]):
             inferred.parse(data=result, format="nt")
     for triple in data:
         inferred.remove(triple)

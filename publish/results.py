@@ -12,8 +12,9 @@ from rdflib.query import Result
 from rdflib.term import Identifier
 
 from . import formats
+from .characters import forbidden_in_terms
 from .engines import Answer
-from .errors import QueryError
+from .errors import NotAcceptable, QueryError
 from .namespaces import short
 
 #: Output names the core accepts besides the formats of ``publish.formats``.
@@ -103,6 +104,8 @@ def render(answer: Answer, output: str) -> bytes:
     if output == TABLE:
         return to_table(answer)
     fmt = formats.by_name(output)
+    if fmt in (formats.SPARQL_XML, formats.RDFXML):
+        _refuse_what_xml_cannot_carry(answer, fmt)
     if fmt is not None and answer.form in fmt.forms:
         if answer.form in formats.GRAPH_FORMS:
             return answer.graph.serialize(format=fmt.rdflib, encoding="utf-8")
@@ -110,3 +113,18 @@ def render(answer: Answer, output: str) -> bytes:
             return to_tsv(answer)
         return to_rdflib_result(answer).serialize(format=fmt.rdflib)
     raise QueryError(f"the result of {answer.form} cannot be written as {output}")
+
+
+def _refuse_what_xml_cannot_carry(answer: Answer, fmt: formats.Format) -> None:
+    """A result holding a NUL (say, built with ``"\\u0000"``) would be ill-formed XML: 406."""
+    terms = (
+        (t for triple in answer.graph for t in triple)
+        if answer.graph is not None
+        else (t for row in answer.rows for t in row)
+    )
+    bad = forbidden_in_terms(terms)
+    if bad:
+        raise NotAcceptable(
+            f"the result holds {bad}, which {fmt.media_type} (XML) cannot carry; "
+            "ask for JSON, CSV, TSV, Turtle or N-Triples"
+        )

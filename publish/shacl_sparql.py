@@ -129,10 +129,17 @@ def _format(message: str, bindings: dict) -> str:
     return message
 
 
-def sparql_results(graph: Graph, shapes: Graph) -> list[Raw]:
-    """Every result of every SPARQL constraint of the (node) shapes over ``graph``."""
+def constraints(shapes: Graph) -> list[tuple[Node, Node]]:
+    """The (shape, SPARQL constraint) pairs of the shapes."""
+    return list(shapes.subject_objects(SH.sparql))
+
+
+def sparql_results(
+    graph: Graph, shapes: Graph, which: list[tuple[Node, Node]] | None = None
+) -> list[Raw]:
+    """Every result of the SPARQL constraints (``which``, or all) of the shapes over ``graph``."""
     results = []
-    for shape, constraint in shapes.subject_objects(SH.sparql):
+    for shape, constraint in constraints(shapes) if which is None else which:
         focus = focus_nodes(graph, shapes, shape)
         if not focus:
             continue

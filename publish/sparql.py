@@ -275,6 +275,7 @@ class SparqlService:
             OxigraphEngine.over(store) if isinstance(store, EmbeddedStore) else RemoteEngine(store)
         )
         service._slots = threading.BoundedSemaphore(max(2, 2 * (os.cpu_count() or 1)))
+        warm(q.text for q in load_queries(settings.queries))
         return service
 
     def prepare(

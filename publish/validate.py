@@ -21,7 +21,7 @@ from .chunking import Partition
 from .config import Settings
 from .namespaces import THB, bind_prefixes, short
 from .rdfio import load_graph
-from .shacl_sparql import Raw, sparql_results, unsupported, without_sparql
+from .shacl_sparql import Raw, constraints, sparql_results, unsupported, without_sparql
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}
 _ALLOWED = {"Warning", "Info"}  # allow_warnings: these results leave the graph conforming
@@ -155,14 +155,19 @@ def _raw_results(raws: Iterable[Raw], data: Graph, shapes: Graph) -> list[Result
     ]
 
 
-def _pyshacl(data: Graph, shapes: Graph, ontology: Graph | None, *, inplace: bool = False) -> Graph:
-    """pySHACL as thbkg runs it: the ontology gives the class hierarchy, no inference."""
+def _pyshacl(
+    data: Graph, shapes: Graph, ontology: Graph | None, *, inplace: bool = False, advanced=True
+) -> Graph:
+    """pySHACL as thbkg runs it: the ontology gives the class hierarchy, no inference.
+
+    The core constraints run without SHACL-AF (``advanced``): `chunking.unchunkable` has
+    checked that the shapes use none of it, and it costs a third of pySHACL's time."""
     _, report, _ = shacl_validate(
         data,
         shacl_graph=shapes,
         ont_graph=ontology,
         inference="none",
-        advanced=True,
+        advanced=advanced,
         allow_warnings=True,
         do_owl_imports=False,
         inplace=inplace,
@@ -206,26 +211,29 @@ class _Job:
 
 
 _INHERITED: list[_Job] = []  # set in each forked worker by _adopt
+Task = tuple[str, object]
 
 
 def _adopt(job: _Job) -> None:
     _INHERITED[:] = [job]
 
 
-def _run(task: int | str | None, job: _Job | None = None) -> list[Result]:
-    """One task: "sparql" (every SPARQL constraint, whole graph), "core" (the core constraints
-    over the whole graph, in one run), a chunk number, or None (the shared nodes)."""
+def _run(task: Task, job: _Job | None = None) -> list[Result]:
+    """One task: ("sparql", (shape, constraint)) runs a SPARQL constraint over the whole graph;
+    ("core", None) the core constraints over the whole graph; ("chunk", N) over chunk N and
+    ("chunk", None) over the shared nodes, keeping the results of the nodes they own."""
     job = job or _INHERITED[0]
-    if task == "sparql":
+    kind, what = task
+    if kind == "sparql":
         graph = ReadOnlyGraphAggregate([job.data, job.ontology])
-        return _raw_results(sparql_results(graph, job.shapes), job.data, job.shapes)
-    if task == "core":
-        report = _pyshacl(job.data, job.core, job.ontology)
+        return _raw_results(sparql_results(graph, job.shapes, [what]), job.data, job.shapes)
+    if kind == "core":
+        report = _pyshacl(job.data, job.core, job.ontology, advanced=False)
         return _results(report, job.data, job.shapes, lambda _: True)
-    graph = chunking.context(job.part, task, job.ontology)
+    graph = chunking.context(job.part, what, job.ontology)
     owner = job.part.owner
-    report = _pyshacl(graph, job.core, None, inplace=True)
-    return _results(report, job.data, job.shapes, lambda focus: owner.get(focus) == task)
+    report = _pyshacl(graph, job.core, None, inplace=True, advanced=False)
+    return _results(report, job.data, job.shapes, lambda focus: owner.get(focus) == what)
 
 
 def validate_graph(
@@ -239,32 +247,31 @@ def validate_graph(
 ) -> Report:
     """Validate ``data`` with the shapes, using the ontology for class hierarchy (RDFS).
 
-    The SPARQL constraints run once each over the whole graph; the core constraints run in
-    chunks of ``chunk_size`` recommendations in parallel processes (`chunking`), or in one run
-    for a graph of one chunk. The report equals pySHACL's over the whole graph
-    (`validate_whole`, which runs instead when the shapes use what chunking cannot handle).
-    A caller that has already loaded the shapes or the ontology passes them in."""
+    Each SPARQL constraint runs once over the whole graph (`shacl_sparql`); the core
+    constraints run in chunks of ``chunk_size`` recommendations (`chunking`), all of it in
+    parallel processes, or in this process for a graph of one chunk. The report equals
+    pySHACL's over the whole graph (`validate_whole`, which runs instead when the shapes use
+    what chunking cannot handle). A caller that has already loaded the shapes or the ontology
+    passes them in."""
     shapes = load_graph([settings.shapes]) if shapes is None else shapes
     ontology = load_graph([settings.ontology]) if ontology is None else ontology
     if chunking.unchunkable(shapes) or unsupported(shapes):
         return validate_whole(data, shapes, ontology)
     core = without_sparql(shapes)
+    sparql: list[Task] = [("sparql", pair) for pair in constraints(shapes)]
     recommendations = sum(1 for _ in data.subjects(RDF.type, THB.Recommendation))
     if recommendations <= chunk_size:
         job = _Job(data, shapes, core, ontology, None)
-        return _report(_run("sparql", job) + _run("core", job))
+        return _report(found for task in [*sparql, ("core", None)] for found in _run(task, job))
     part = chunking.partition(data, chunk_size, chunking.incoming_predicates(shapes))
-    tasks: list[int | str | None] = ["sparql", None, *range(len(part.chunks))]
-    workers = min(workers or os.cpu_count() or 1, len(tasks))
+    tasks = [*sparql, ("chunk", None), *(("chunk", n) for n in range(len(part.chunks)))]
     job = _Job(data, shapes, core, ontology, part)
+    workers = min(workers or os.cpu_count() or 1, len(tasks))
     context = multiprocessing.get_context("fork")
-    results: list[Result] = []
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_adopt, initargs=(job,)
     ) as pool:
-        for found in pool.map(_run, tasks):
-            results.extend(found)
-    return _report(results)
+        return _report(found for results in pool.map(_run, tasks) for found in results)
 
 
 def validate_files(paths: Iterable[Path], settings: Settings) -> Report:

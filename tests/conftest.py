@@ -192,9 +192,12 @@ def stop_server(process: subprocess.Popen[str]) -> str:
 
 
 @contextmanager
-def chromium(*flags: str, performance_log: bool = False) -> Iterator[object]:
+def chromium(
+    *flags: str, performance_log: bool = False, console_log: bool = False
+) -> Iterator[object]:
     """Headless Debian Chromium driven by Selenium, with a fresh profile and no background
-    traffic (this machine has no network but loopback)."""
+    traffic (this machine has no network but loopback); ``driver.get_log("browser")`` gives
+    the console (Content-Security-Policy violations among it) when ``console_log``."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -213,8 +216,9 @@ def chromium(*flags: str, performance_log: bool = False) -> Iterator[object]:
         *flags,
     ):
         options.add_argument(flag)
-    if performance_log:
-        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+    logs = {"performance": performance_log, "browser": console_log}
+    if any(logs.values()):
+        options.set_capability("goog:loggingPrefs", {k: "ALL" for k, on in logs.items() if on})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
         yield driver

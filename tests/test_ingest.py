@@ -356,7 +356,7 @@ def test_concept_schemes_are_published_whole(data: Graph) -> None:
 
 
 def test_written_files_get_ordinary_permissions_not_mkstemps_0600(tmp_path: Path) -> None:
-    from publish.ingest import write_atomically
+    from publish.output import write_atomically
 
     umask = os.umask(0o022)
     try:

@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     Every request reads through the site's store; only small, fixed-size things (the dataset
     description, the ontology and shapes documents) are prepared here, once.
     """
-    from . import crawl, delivery, pages, resources, responses
+    from . import crawl, delivery, headers, pages, resources, responses
 
     settings = settings or from_environment()
     site = site or open_built(cached_store(settings), settings)
@@ -29,6 +29,7 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     app.extensions["thbkg.catalogue"] = Catalogue(site.store, site.stats, shapes, site.version)
     responses.init_app(app)
     delivery.init_app(app, settings)
+    headers.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(crawl.bp)
     init_sparql(app, settings, site)

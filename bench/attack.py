@@ -1,6 +1,6 @@
 """Every attack of issue 12 against a real ``thbkg serve`` on 127.0.0.1 (not a test).
 
-    python bench/attack.py [--only NAME,...] [--quick] [--dev] [--engine rdflib|oxigraph]
+    python bench/attack.py [--only NAME,...] [--quick] [--dev] [--engine oxigraph]
 
 Attacks (``--only`` picks some): ``service`` (every SERVICE / FROM / LOAD bypass variant, the
 carriage-return comment among them, aimed at a listener on 127.0.0.1), ``updates``,

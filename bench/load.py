@@ -1,6 +1,6 @@
 """Mixed traffic against a real ``thbkg serve`` on 127.0.0.1 (not a test).
 
-    python bench/load.py [--clients 50] [--seconds 60] [--dev] [--workers 8] [--engine rdflib]
+    python bench/load.py [--clients 50] [--seconds 60] [--dev] [--workers 8] [--engine oxigraph]
 
 ``--clients`` concurrent clients, for ``--seconds``, each sending one request after another:
 resource pages (HTML), descriptions (Turtle, JSON-LD, N-Triples, RDF/XML), whole-graph

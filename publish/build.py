@@ -13,32 +13,34 @@ import ctypes
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyoxigraph as ox
-import pyshacl
-from rdflib import Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.util import guess_format
 
 from . import __version__, formats
+from .characters import check_file
 from .config import Settings
 from .describe import DOWNLOAD_FORMATS, Statistics, statistics
 from .errors import LoadError, StoreRefused, StoreUnavailable, ValidationFailed
+from .graph import load_graph, parse_into
 from .namespaces import bind_prefixes, graph_iri
-from .rdfio import parse_into
-from .store import OXIGRAPH_DIR, EmbeddedStore, RemoteStore, Store, from_oxigraph
+from .search import INDEX_DIR, build_index
+from .store import OXIGRAPH_DIR, EmbeddedStore, RemoteStore, Store
 
 MANIFEST = "manifest.json"
 #: The layout version of a store directory; a store of another layout must be rebuilt.
-LAYOUT = 2  # 2: the manifest's VoID figures carry the years and the downloads' checksums
+LAYOUT = 3  # 2: with the search index (search/); 3: the downloads' checksums in the figures
 #: Named graphs that pySHACL validates (the ontology is the shapes' vocabulary; the inferred
 #: graph is what the reasoner entails from a graph that was validated).
 VALIDATED = ("data", "annotations", "links")
@@ -126,24 +128,34 @@ def _parse(path: Path) -> Graph:
     return parse_into(bind_prefixes(Graph()), path)
 
 
+def _format(path: Path) -> ox.RdfFormat:
+    return _OX_PARSERS.get(guess_format(str(path)) or "turtle", ox.RdfFormat.TURTLE)
+
+
+def _syntax(path: Path, rdf_format: ox.RdfFormat, exc: SyntaxError) -> LoadError:
+    """Oxigraph's parse error as ours: file:line:column, then what is wrong."""
+    where = f":{exc.lineno}:{exc.offset}" if exc.lineno else ""
+    reason = re.sub(r"^Parser error at line \d+ column \d+: ", "", str(exc.msg))
+    return LoadError(f"{path}{where}: cannot parse as {rdf_format.name}: {reason}")
+
+
 def _load(store: ox.Store, path: Path, name: URIRef) -> None:
     """Bulk-load one file into a named graph with Oxigraph's own parser."""
-    rdf_format = _OX_PARSERS.get(guess_format(str(path)) or "turtle", ox.RdfFormat.TURTLE)
+    check_file(path)  # the inferred graph reaches the store without rdflib's parse_into
+    rdf_format = _format(path)
     try:
         store.bulk_load(path=str(path), format=rdf_format, to_graph=ox.NamedNode(str(name)))
     except SyntaxError as exc:
-        where = f":{exc.lineno}:{exc.offset}" if exc.lineno else ""
-        raise LoadError(f"{path}{where}: cannot parse as {rdf_format.name}: {exc.msg}") from None
+        raise _syntax(path, rdf_format, exc) from None
 
 
-def _validate(graphs: dict[str, Graph], settings: Settings, shapes: Graph, ontology: Graph) -> dict:
+def _validate(data: Graph, settings: Settings, shapes: Graph, ontology: Graph) -> dict:
     """pySHACL over the validated graphs; ValidationFailed (exit 1, the report) when they break
     the shapes."""
+    import pyshacl  # only a build validates: serving never imports it
+
     from .validate import validate_graph
 
-    data = bind_prefixes(Graph())
-    for name in VALIDATED:
-        data += graphs.get(name, Graph())
     report = validate_graph(data, settings, shapes=shapes, ontology=ontology)
     if not report.conforms:
         raise ValidationFailed(f"the data does not conform to the shapes:\n{report.text()}", report)
@@ -151,32 +163,40 @@ def _validate(graphs: dict[str, Graph], settings: Settings, shapes: Graph, ontol
         "conforms": True,
         "validator": f"pySHACL {pyshacl.__version__}",
         "results": len(report.results),
-        "graphs": [str(graph_iri(n)) for n in VALIDATED if n in graphs],
+        "graphs": [str(graph_iri(n)) for n in VALIDATED if settings.graph_sources()[n]],
     }
 
 
-def _check_literals(name: str, parsed: Graph, store: EmbeddedStore) -> None:
+def _literals(quads: Iterable[ox.Quad | ox.Triple]) -> set[tuple[object, ...]]:
+    """The literal-valued triples, keyed so that blank-node subjects (named apart by each
+    parse) compare equal."""
+    return {
+        (q.subject if isinstance(q.subject, ox.NamedNode) else None, q.predicate, q.object)
+        for q in quads
+        if isinstance(q.object, ox.Literal)
+    }
+
+
+def _check_literals(name: str, paths: Iterable[Path], store: EmbeddedStore) -> None:
     """Refuse a graph whose literals the store would not give back as written.
 
-    Oxigraph rewrites some literals (integer-derived types, non-canonical numbers); the store
-    restores declared types (see store.Retyper). Anything else it changed is named here, with
-    how to write it so that it survives, instead of being published altered."""
-    iri = graph_iri(name)
-    written = Counter((p, o) for _, p, o in parsed if isinstance(o, Literal))
-    stored = Counter(
-        (from_oxigraph(q.predicate), from_oxigraph(q.object))
-        for q in map(
-            store.retyper.quad,
-            store.store.quads_for_pattern(None, None, None, ox.NamedNode(str(iri))),
-        )
-        if isinstance(q.object, ox.Literal)
+    Oxigraph's parser reads a literal as written, but its storage rewrites some (derived
+    integer types, non-canonical numbers); the store restores declared types (see
+    store.Retyper). Anything else it changed is named here, with how to write it so that it
+    survives, instead of being published altered."""
+    written: set[tuple[object, ...]] = set()
+    for path in paths:
+        written |= _literals(ox.parse(path=str(path), format=_format(path)))
+    iri = ox.NamedNode(str(graph_iri(name)))
+    stored = _literals(
+        map(store.retyper.quad, store.store.quads_for_pattern(None, None, None, iri))
     )
-    if written == stored:
+    changed = written - stored
+    if not changed:
         return
-    changed = sorted((written - stored).keys())[:5]
-    shown = "; ".join(f"{p.n3()} {o.n3()}" for p, o in changed)
+    shown = "; ".join(f"{p} {o}" for _, p, o in sorted(changed, key=str)[:5])
     raise LoadError(
-        f"graph/{name}: the store would change {len(written - stored)} literal(s), e.g. {shown}; "
+        f"graph/{name}: the store would change {len(changed)} literal(s), e.g. {shown}; "
         "write numbers in canonical form (no leading zeros or '+') and give derived integer "
         "types only to properties whose rdfs:range declares them"
     )
@@ -202,14 +222,15 @@ def build(settings: Settings, out: Path) -> Manifest:
     started = time.monotonic()
     out = Path(out).absolute()
     sources = {name: tuple(paths) for name, paths in settings.graph_sources().items() if paths}
-    graphs = {}
-    for name, paths in sources.items():
-        graph = bind_prefixes(Graph())
-        for path in paths:
-            graph += _parse(path)
-        graphs[name] = graph
-    shapes = _parse(settings.shapes)
-    verdict = _validate(graphs, settings, shapes, graphs["ontology"])
+    # rdflib reads what pySHACL validates, and the ontology it reasons with; Oxigraph's own
+    # parser loads every file into the store.
+    data = bind_prefixes(Graph())
+    for name in VALIDATED:
+        for path in sources.get(name, ()):
+            parse_into(data, path)
+    ontology = load_graph(sources["ontology"])
+    verdict = _validate(data, settings, _parse(settings.shapes), ontology)
+    del data  # the store is loaded from the files
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
@@ -220,9 +241,10 @@ def build(settings: Settings, out: Path) -> Manifest:
                 _load(store, path, graph_iri(name))
         store.optimize()
         embedded = EmbeddedStore(store)
-        for name in sources:
-            _check_literals(name, graphs[name], embedded)
+        for name, paths in sources.items():
+            _check_literals(name, paths, embedded)
         stats = replace(statistics(embedded), files=_checksums(embedded))
+        indexed = build_index(embedded, scratch / INDEX_DIR)
         store.flush()
         del store  # close RocksDB before the directory moves
         manifest = {
@@ -235,6 +257,7 @@ def build(settings: Settings, out: Path) -> Manifest:
             "validation": verdict,
             "graphs": {str(graph_iri(n)): stats.graphs.get(graph_iri(n), 0) for n in sources},
             "void": stats.to_json(),
+            "search": {"directory": INDEX_DIR, "recommendations": indexed},
         }
         manifest["buildSeconds"] = round(time.monotonic() - started, 3)
         (scratch / MANIFEST).write_text(
@@ -348,13 +371,14 @@ class Site:
     store: Store
     stats: Statistics
     version: str
+    search: Path | None = None  # the search index built with the store, if there is one
 
 
 def open_built(location: Path, settings: Settings) -> Site:
     """A built store, checked (read_manifest) and opened read-only; nothing is validated again."""
     manifest = read_manifest(location, settings)
     version = hashlib.sha256(json.dumps(manifest.data, sort_keys=True).encode()).hexdigest()
-    return Site(EmbeddedStore.open(location), manifest.statistics, version)
+    return Site(EmbeddedStore.open(location), manifest.statistics, version, location / INDEX_DIR)
 
 
 def open_endpoint(url: str, settings: Settings) -> Site:

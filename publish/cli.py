@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .config import ENGINES, Settings, from_environment, positive_limit
+from .config import Settings, from_environment, positive_limit
 from .errors import OutputError, ThbkgError
 from .formats import by_name, query_outputs
 from .lifecycle import exit_code_after_signal, exit_on_sigterm
@@ -84,13 +84,13 @@ def ingest(
 )
 @click.pass_obj
 def validate(settings: Settings, files: tuple[Path, ...], output_format: str) -> None:
-    """Check FILES (default: the shipped data) against the SHACL shapes.
+    """Check FILES (default: the shipped data and annotations) against the SHACL shapes.
 
     Exit code 0 when the graph conforms, 1 on violations, 2 when a file cannot be parsed.
     """
     from .validate import validate_files
 
-    report = validate_files(files or settings.data, settings)
+    report = validate_files(files or settings.data + settings.annotations, settings)
     click.echo(report.to_json() if output_format == "json" else report.text())
     sys.exit(0 if report.conforms else 1)
 
@@ -106,7 +106,8 @@ def validate(settings: Settings, files: tuple[Path, ...], output_format: str) ->
 )
 @click.pass_obj
 def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None:
-    """Check DATA (default: the shipped data) and the ontology with HermiT; write what OWL
+    """Check DATA (default: the shipped data and annotations) and the ontology with HermiT;
+    write what OWL
     entails and the data does not assert (the graph/inferred graph) to OUT.
 
     Exit code 0 when consistent, 1 when inconsistent (the message names the individuals and
@@ -116,12 +117,39 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     from .reason import reason_files
 
     out = check_output(out or settings.inferred[0])
-    inferred = reason_files(data or settings.data, settings)
+    inferred = reason_files(data or settings.data + settings.annotations, settings)
     write_atomically(inferred, out)
     click.echo(
         f"consistent; wrote {len(inferred)} triples (inferred, and their provenance) to {out}",
         err=True,
     )
+
+
+@main.command()
+@click.argument("data", nargs=-1, type=_existing)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Turtle file to write (default: data/links.ttl; written atomically).",
+)
+@click.pass_obj
+def links(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None:
+    """Write the labels of the EuroVoc concepts, EU countries, EU languages and ELI acts that
+    DATA (default: the shipped data and annotations) links to, from the verified lists (the
+    graph/links graph), to OUT.
+
+    Exit code 1 when an identifier is in no list or a list is not installed, 2 when a file
+    cannot be parsed.
+    """
+    from .ingest import write_atomically
+    from .links import links_files
+
+    graph = links_files(data or settings.data + settings.annotations)
+    out = out or settings.links[0]
+    write_atomically(graph, out)
+    click.echo(f"wrote {len(graph)} label triples to {out}", err=True)
 
 
 @main.command()
@@ -132,6 +160,22 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     multiple=True,
     type=_existing,
     help="Inferred graph of DATA, as `thbkg reason` wrote it (repeat for several; default: none).",
+)
+@click.option(
+    "--annotations",
+    "annotations",
+    multiple=True,
+    type=_existing,
+    help="The curators' annotations of DATA (graph/annotations; repeat for several; "
+    "default: none).",
+)
+@click.option(
+    "--links",
+    "links_files",
+    multiple=True,
+    type=_existing,
+    help="Labels of the external concepts DATA links to, as `thbkg links` wrote them "
+    "(graph/links; repeat for several; default: none).",
 )
 @click.option(
     "-o",
@@ -152,6 +196,8 @@ def build(
     settings: Settings,
     data: tuple[Path, ...],
     inferred: tuple[Path, ...],
+    annotations: tuple[Path, ...],
+    links_files: tuple[Path, ...],
     out: Path,
     push: str | None,
 ) -> None:
@@ -164,9 +210,9 @@ def build(
     from .build import build as run_build
     from .build import push as run_push
 
-    settings = settings.with_overrides(data=data, inferred=inferred)
-    if not inferred:
-        settings = settings.with_overrides(inferred=())
+    settings = settings.with_overrides(
+        data=data, inferred=inferred, annotations=annotations, links=links_files
+    )
     manifest = run_build(settings, out)
     counts = ", ".join(f"{n.rsplit('/', 1)[1]} {c}" for n, c in manifest.data["graphs"].items())
     click.echo(
@@ -254,10 +300,8 @@ def serve(
         raise click.UsageError("--inferred goes with --data: the shipped data has its own")
     if sum(bool(x) for x in (store, endpoint, data)) > 1:
         raise click.UsageError("give one of --store, --sparql-endpoint and --data")
-    if data:  # another data set: the shipped inferred graph does not belong to it
-        settings = settings.with_overrides(data=data, inferred=inferred)
-        if not inferred:
-            settings = settings.with_overrides(inferred=())
+    if data:  # another data set: the shipped inferred graph and annotations do not belong to it
+        settings = settings.with_overrides(data=data, inferred=inferred, annotations=())
     settings = settings.with_overrides(proxy_hops=proxy_hops)
     if endpoint:
         site = open_endpoint(endpoint, settings)
@@ -269,11 +313,17 @@ def serve(
     except OSError as exc:
         click.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
         sys.exit(2)
-    mode = f"waitress, {workers} threads" if production else "development server"
+    mode = (
+        f"waitress, {workers} threads and {settings.query_queue} for queries"
+        if production
+        else "development server"
+    )
     shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL
     click.echo(f"thbkg: listening on http://{shown}:{port}/ ({mode})", err=True)
     if production:
-        serve_production(app, sock, workers, settings)
+        # Queries wait in threads of their own: pages keep ``workers`` threads whatever the
+        # queries do (the query queue admits at most ``query_queue`` at once).
+        serve_production(app, sock, workers + settings.query_queue, settings)
         sys.exit(exit_code_after_signal())  # waitress returns when SIGTERM stops it
     else:
         serve_development(app, sock)
@@ -312,12 +362,11 @@ def _outputs_help() -> str:
     show_default=True,
     help=_outputs_help(),
 )
-@click.option("--engine", type=click.Choice(ENGINES), help="SPARQL engine.")
 @click.option(
     "--timeout",
     type=float,
     callback=_positive,
-    help="Time limit in seconds (THBKG_QUERY_TIMEOUT).",
+    help="Time limit in seconds for the whole query, parsing included (THBKG_QUERY_TIMEOUT).",
 )
 @click.option("--max-rows", type=int, callback=_positive, help="Row limit (THBKG_MAX_ROWS).")
 @click.pass_obj
@@ -325,42 +374,34 @@ def query(
     settings: Settings,
     file: click.utils.LazyFile,
     output: str,
-    engine: str | None,
     timeout: float | None,
     max_rows: int | None,
 ) -> None:
     """Run the SPARQL query in FILE (- for standard input) on the local graph.
 
-    The same core as the /sparql endpoint: read-only, no SERVICE, FROM only our graphs, the
-    same time and row limits. Exit code 1 for a refused or malformed query (the message gives
-    line and column), 3 when the time limit stops it.
+    The same core as the /sparql endpoint: read-only, no SERVICE, FROM only our graphs, a
+    sandboxed query worker, the same time, memory and row limits. Exit code 1 for a refused or
+    malformed query (the message gives line and column), 3 when a limit stops it.
     """
     from .errors import QueryError
     from .graph import KnowledgeGraph
+    from .querystore import TemporaryQueryStore
     from .sparql import SparqlService
 
-    settings = settings.with_overrides(engine=engine, query_timeout=timeout, max_rows=max_rows)
+    settings = settings.with_overrides(query_timeout=timeout, max_rows=max_rows)
     name = getattr(file, "name", "-")
     try:
         text = file.read()
     except UnicodeDecodeError as exc:
         raise QueryError(f"{name}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
     knowledge = KnowledgeGraph.load(settings, validate=False)
-    service = SparqlService(knowledge.dataset, settings)
+    store = TemporaryQueryStore(knowledge.dataset)
+    service = SparqlService(store.store, settings, workers=1)
     try:
-        prepared = service.prepare(text)
+        _, body = service.answer(text, format_override=output, outputs=_QUERY_OUTPUTS)
     except QueryError as exc:
         raise QueryError(f"{name}: {exc.message}") from None
-    if output == "table":
-        chosen = "table"
-    else:
-        fmt = by_name(output)
-        if fmt not in prepared.offers:
-            allowed = ", ".join(
-                o for o in _QUERY_OUTPUTS if o == "table" or by_name(o) in prepared.offers
-            )
-            raise QueryError(
-                f"the result of {prepared.form} cannot be written as {output}; use {allowed}"
-            )
-        chosen = fmt.name
-    click.echo(service.run(prepared, chosen), nl=False)
+    finally:
+        service.close()
+        store.remove()
+    click.echo(body, nl=False)

@@ -22,8 +22,10 @@ def _shipped_root(package: Path) -> Path:
 ROOT = _shipped_root(Path(__file__).resolve().parent)
 Number = TypeVar("Number", int, float)
 
-#: Names accepted by the ``engine`` setting (``THBKG_ENGINE``, ``--engine``).
-ENGINES = ("rdflib", "oxigraph")
+#: Names accepted by the ``engine`` setting (``THBKG_ENGINE``): Oxigraph alone evaluates
+#: queries since the store (issue 8); rdflib still parses and guards them.
+ENGINES = ("oxigraph",)
+GIB = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Settings:
 
     data: tuple[Path, ...] = (ROOT / "data" / "annex2018.ttl",)
     inferred: tuple[Path, ...] = (ROOT / "data" / "annex2018.inferred.ttl",)
+    annotations: tuple[Path, ...] = (ROOT / "data" / "annotations.ttl",)
+    links: tuple[Path, ...] = (ROOT / "data" / "links.ttl",)
     ontology: Path = ROOT / "ontology" / "thbkg.ttl"
     shapes: Path = ROOT / "shapes" / "thbkg.shacl.ttl"
     authorities: Path = ROOT / "data" / "authorities.ttl"
@@ -40,12 +44,13 @@ class Settings:
     query_timeout: float = 10.0
     max_rows: int = 10_000
     max_body: int = 100_000
-    engine: str = "rdflib"  # SPARQL engine: "rdflib" or "oxigraph" (THBKG_ENGINE)
+    engine: str = "oxigraph"  # SPARQL engine (THBKG_ENGINE); the only one since the store
+    query_memory: int = GIB  # data (heap) each query worker may use, in bytes
+    query_workers: int = 2  # query worker processes
+    query_queue: int = 16  # queries running or waiting at once; more get 503 + Retry-After
+    queries_per_client: int = 4  # of those, per client address; more get 429 + Retry-After
     proxy_hops: int = 0  # trusted reverse proxies in front of the server (X-Forwarded-*)
     cache_max_age: int = 3600  # seconds a cache may reuse a response (Cache-Control max-age)
-    # Files of the graphs issue 10 adds (graph/annotations, graph/links); none by default.
-    annotations: tuple[Path, ...] = ()
-    links: tuple[Path, ...] = ()
     # Where `thbkg serve` without --store keeps the store it builds from the shipped data.
     cache: Path | None = None  # THBKG_CACHE; else $XDG_CACHE_HOME/thbkg or ~/.cache/thbkg
     endpoint_timeout: float = 10.0  # seconds a --sparql-endpoint may take to answer
@@ -72,8 +77,13 @@ class Settings:
         }
 
     def with_overrides(self, **overrides: object) -> Settings:
-        """A copy with the given fields replaced; ``None`` values are ignored."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        """A copy with the given fields replaced; ``None`` values are ignored. Other data
+        drops the annotations unless they are given too: the curators' tags belong to the
+        recommendations they were made on."""
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        if "data" in changes and "annotations" not in changes:
+            changes["annotations"] = ()
+        return replace(self, **changes)
 
 
 def _engine(name: str) -> str:
@@ -81,6 +91,18 @@ def _engine(name: str) -> str:
     if name not in ENGINES:
         raise ValueError(f"the SPARQL engine must be one of {', '.join(ENGINES)}")
     return name
+
+
+def byte_size(text: str) -> int:
+    """A size in bytes, or with a unit: ``1073741824``, ``512M``, ``1G`` (powers of 1024)."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    text = text.strip().upper().removesuffix("B").removesuffix("I")
+    factor = units.get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in units else text
+    try:
+        return positive_limit(int(float(number) * factor))
+    except ValueError:
+        raise ValueError("give a positive size in bytes, or with K, M or G (512M, 1G)") from None
 
 
 def positive_limit(value: Number) -> Number:
@@ -109,6 +131,10 @@ _ENV_CASTS = {
     "engine": _engine,
     "proxy_hops": _count,
     "cache_max_age": _count,
+    "query_memory": byte_size,
+    "query_workers": _positive(int),
+    "query_queue": _positive(int),
+    "queries_per_client": _positive(int),
     "endpoint_timeout": _positive(float),
     "cache": Path,
     "connection_limit": _positive(int),
@@ -118,7 +144,8 @@ _ENV_CASTS = {
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
     """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE,
-    THBKG_PROXY_HOPS, THBKG_CACHE_MAX_AGE, THBKG_ENDPOINT_TIMEOUT, THBKG_CACHE,
+    THBKG_PROXY_HOPS, THBKG_CACHE_MAX_AGE, THBKG_QUERY_MEMORY, THBKG_QUERY_WORKERS,
+    THBKG_QUERY_QUEUE, THBKG_QUERIES_PER_CLIENT, THBKG_ENDPOINT_TIMEOUT, THBKG_CACHE,
     THBKG_CONNECTION_LIMIT, THBKG_CLIENT_TIMEOUT."""
     environ = os.environ if environ is None else environ
     overrides: dict[str, object] = {}

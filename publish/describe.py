@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, VOID, XSD
 
-from .formats import DOWNLOAD_FORMATS, Format
+from .formats import CSV, DOWNLOAD_FORMATS, Format
 from .namespaces import (
     BASE,
     DATASET,
@@ -256,14 +256,41 @@ def describe_dataset(stats: Statistics) -> Graph:
             add((dist, DCTERMS.description, Literal("Keeps the named graphs.", lang="en")))
         else:
             add((dist, DCTERMS.description, Literal("The union of the named graphs.", lang="en")))
-    return describe_for_portals(
-        g,
-        publisher=PUBLISHER,
-        licence=LICENCE,
-        endpoint=SPARQL_ENDPOINT,
-        landing_page=LANDING_PAGE,
-        languages=[EU_LANGUAGE[code] for code in LANGUAGES],
-        years=stats.years,
-        distributions={fmt: distribution_iri(fmt) for fmt in DOWNLOAD_FORMATS},
-        files={f: stats.files[f.suffix] for f in DOWNLOAD_FORMATS if f.suffix in stats.files},
-    )
+    # The table of recommendations, one row each, described by W3C CSVW metadata.
+    dist, url = distribution_iri(CSV), resource(download_path(CSV))
+    for triple in (
+        (ds, DCAT.distribution, dist),
+        (dist, RDF.type, DCAT.Distribution),
+        (
+            dist,
+            DCTERMS.title,
+            Literal(f"{TITLE['en']} (CSV, one row per recommendation)", lang="en"),
+        ),
+        (
+            dist,
+            DCTERMS.description,
+            Literal(
+                "UTF-8; its columns are mapped to our properties by the "
+                f"CSVW metadata {resource(download_path(CSV) + '-metadata.json')}.",
+                lang="en",
+            ),
+        ),
+        (dist, DCAT.accessURL, url),
+        (dist, DCAT.downloadURL, url),
+        (url, RDF.type, RDFS.Resource),
+        (dist, DCAT.mediaType, URIRef(CSV.iana)),
+        (URIRef(CSV.iana), RDF.type, DCTERMS.MediaType),
+        (dist, DCTERMS.license, LICENCE),
+    ):
+        add(triple)
+        return describe_for_portals(
+            g,
+            publisher=PUBLISHER,
+            licence=LICENCE,
+            endpoint=SPARQL_ENDPOINT,
+            landing_page=LANDING_PAGE,
+            languages=[EU_LANGUAGE[code] for code in LANGUAGES],
+            years=stats.years,
+            distributions={fmt: distribution_iri(fmt) for fmt in DOWNLOAD_FORMATS},
+            files={f: stats.files[f.suffix] for f in DOWNLOAD_FORMATS if f.suffix in stats.files},
+        )

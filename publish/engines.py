@@ -1,23 +1,24 @@
-"""Query engines behind the SPARQL core: rdflib (default) and Oxigraph (pyoxigraph, embedded).
+"""The query engine behind the SPARQL core: Oxigraph (pyoxigraph, embedded, over the store).
 
 An engine only evaluates a query that ``publish.sparql`` has already parsed and guarded, over a
 dataset the core has already chosen; it returns an engine-neutral ``Answer`` in rdflib terms, so
-the same renderers and limits serve every engine. Engines run inside the forked query process,
-so a runaway evaluation can be killed without touching the server.
+the renderers and limits do not depend on it. It runs inside a query worker process
+(``publish.pool``), so a runaway evaluation can be killed without touching the server.
+
+rdflib's own evaluator was the other engine; it needs an rdflib Graph of the whole dataset in
+memory, which the server no longer holds, so it is retired (rdflib still parses and guards).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Protocol
 
 import pyoxigraph as ox
-import rdflib.plugins.sparql
 from rdflib import Dataset, Graph, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.plugins.sparql.evaluate import evalQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Identifier
 
@@ -66,12 +67,7 @@ class Engine(Protocol):
     name: str
 
     def evaluate(
-        self,
-        query: Query,
-        text: str,
-        selection: Selection | None,
-        bindings: Mapping[str, Identifier],
-        max_rows: int,
+        self, query: Query, text: str, selection: Selection | None, max_rows: int
     ) -> Answer: ...
 
 
@@ -90,57 +86,8 @@ def _bounded(items: Iterable[object], max_rows: int, what: str) -> list:
     return taken
 
 
-class RdflibEngine:
-    """rdflib's own SPARQL evaluator over the loaded Dataset (union default graph)."""
-
-    name = "rdflib"
-
-    def __init__(self, dataset: Dataset) -> None:
-        self.dataset = dataset
-
-    def _view(self, selection: Selection) -> Dataset:
-        """A fresh dataset holding only the selected graphs: nothing is loaded, nothing mutated."""
-        view = Dataset(default_union=False)
-        default = view.graph(DATASET_DEFAULT_GRAPH_ID)
-        for iri in selection.default:
-            for triple in self.dataset.graph(iri):
-                default.add(triple)
-        for iri in selection.named:
-            target = view.graph(iri)
-            for triple in self.dataset.graph(iri):
-                target.add(triple)
-        return view
-
-    def evaluate(
-        self,
-        query: Query,
-        text: str,
-        selection: Selection | None,
-        bindings: Mapping[str, Identifier],
-        max_rows: int,
-    ) -> Answer:
-        """Evaluate with rdflib; its module flags are set here, in the forked query process only."""
-        rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False
-        rdflib.plugins.sparql.SPARQL_DEFAULT_GRAPH_UNION = selection is None
-        target = self.dataset if selection is None else self._view(selection)
-        query.algebra["datasetClause"] = None  # the core resolved FROM into ``selection``
-        result = evalQuery(target, query, dict(bindings))
-        form = form_of(query)
-        if form == "ASK":
-            return Answer(form, boolean=bool(result.get("askAnswer")))
-        if form == "SELECT":
-            variables = [str(v) for v in query.algebra["PV"]]
-            keys = list(query.algebra["PV"])
-            solutions = _bounded(result["bindings"], max_rows, "rows")
-            rows = [tuple(s.get(k) for k in keys) for s in solutions]
-            return Answer(form, variables=variables, rows=rows)
-        graph = bind_prefixes(Graph())
-        for triple in _bounded(result["graph"], max_rows, "triples"):
-            graph.add(triple)
-        return Answer(form, graph=graph)
-
-
 def _quads(dataset: Dataset) -> Iterator[ox.Quad]:
+    """An rdflib Dataset's quads as pyoxigraph quads (tests load their own data with it)."""
     for s, p, o, g in dataset.quads((None, None, None, None)):
         name = getattr(g, "identifier", g)
         if name is None or name == DATASET_DEFAULT_GRAPH_ID:
@@ -151,54 +98,37 @@ def _quads(dataset: Dataset) -> Iterator[ox.Quad]:
 
 
 class OxigraphEngine:
-    """pyoxigraph's embedded Store, loaded once with the same named graphs.
+    """pyoxigraph's Store (the query store, opened read-only by each query worker).
 
     Oxigraph would run ``SERVICE`` over HTTP and has no option to stop it, so it must only ever
-    see queries the core's guard has accepted (which refuses ``SERVICE``). It never loads ``FROM``.
+    see the canonical text of a query the core's guard has accepted, in a worker the sandbox
+    has cut off the network. It never loads ``FROM``: the core hands it the dataset.
     """
 
     name = "oxigraph"
 
-    def __init__(self, dataset: Dataset | None, store: ox.Store | None = None) -> None:
-        self.fallback = RdflibEngine(dataset) if dataset is not None else None
-        if store is None:
-            store = ox.Store()
-            store.extend(list(_quads(dataset)))
+    def __init__(self, store: ox.Store) -> None:
         self.store = store
         self.prefixes = {p: str(ns) for p, ns in PREFIXES.items()}
 
     @classmethod
     def over(cls, store: EmbeddedStore) -> OxigraphEngine:
-        """The engine over a built store, opened read-only (no rdflib copy to fall back on)."""
-        return cls(None, store.store)
+        """The engine over a built store's pyoxigraph store."""
+        return cls(store.store)
 
     def evaluate(
-        self,
-        query: Query,
-        text: str,
-        selection: Selection | None,
-        bindings: Mapping[str, Identifier],
-        max_rows: int,
+        self, query: Query, text: str, selection: Selection | None, max_rows: int
     ) -> Answer:
-        """Evaluate the query text in Oxigraph over the union default graph or the selection.
+        """Evaluate the query text over the union default graph or the selection.
 
-        Oxigraph substitutes only projected variables (SEP-0007); a binding of any other
-        variable is evaluated by rdflib instead, with the same answer shape.
+        Relative IRIs resolve against our base, as the guard's parser resolved them.
         """
-        projected = {str(v) for v in dict.get(query.algebra, "PV") or ()}
-        if self.fallback is not None and any(name not in projected for name in bindings):
-            return self.fallback.evaluate(query, text, selection, bindings, max_rows)
-        options: dict[str, object] = {"prefixes": self.prefixes}
+        options: dict[str, object] = {"prefixes": self.prefixes, "base_iri": str(BASE)}
         if selection is None:
             options["use_default_graph_as_union"] = True
         else:  # an explicit dataset overrides any FROM in the text, as the protocol says
             options["default_graph"] = [ox.NamedNode(str(i)) for i in selection.default]
             options["named_graphs"] = [ox.NamedNode(str(i)) for i in selection.named]
-        if bindings:
-            options["substitutions"] = {ox.Variable(k): to_oxigraph(v) for k, v in bindings.items()}
-        base = query.prologue.base if query.prologue is not None else None
-        if base:
-            options["base_iri"] = str(base)
         result = self.store.query(text, **options)
         form = form_of(query)
         if isinstance(result, ox.QueryBoolean):
@@ -222,8 +152,9 @@ _EMPTY_GRAPH = URIRef("urn:thbkg:no-graph")  # names no graph: an empty default 
 
 
 class RemoteEngine:
-    """The SPARQL endpoint behind ``--sparql-endpoint``: it gets the query only after the core
-    has parsed and guarded it, with our graphs (or the selected ones) named by the protocol."""
+    """The SPARQL endpoint behind ``--sparql-endpoint``: it gets the canonical text of a query
+    only after a sandboxed worker has parsed and guarded it, with our graphs (or the selected
+    ones) named by the protocol, and what is left of the query's deadline."""
 
     name = "remote"
 
@@ -235,21 +166,29 @@ class RemoteEngine:
         query: Query,
         text: str,
         selection: Selection | None,
-        bindings: Mapping[str, Identifier],
         max_rows: int,
+        timeout: float | None = None,
     ) -> Answer:
         """Send the query text; read the answer as SPARQL JSON results or N-Triples."""
-        from .store import bind_values
+        return self.forward(form_of(query), text, selection, max_rows, timeout)
 
-        form = form_of(query)
+    def forward(
+        self,
+        form: str,
+        text: str,
+        selection: Selection | None,
+        max_rows: int,
+        timeout: float | None = None,
+    ) -> Answer:
+        """``evaluate`` for a query guarded elsewhere: its form and canonical text suffice."""
         default = named = None
         if selection is not None:
             default = selection.default or (_EMPTY_GRAPH,)
             named = selection.named or (_EMPTY_GRAPH,)
-        text = bind_values(text, bindings) if bindings else text
         graphish = form in ("CONSTRUCT", "DESCRIBE")
         accept = (formats.NTRIPLES if graphish else formats.SPARQL_JSON).media_type
-        body = self.store.read(self.store.request(text, accept, default, named, base=BASE))
+        response = self.store.request(text, accept, default, named, base=BASE, timeout=timeout)
+        body = self.store.read(response)
         if graphish:
             graph = bind_prefixes(Graph())
             for t in _bounded(ox.parse(body, ox.RdfFormat.N_TRIPLES), max_rows, "triples"):
@@ -268,10 +207,8 @@ class RemoteEngine:
         return Answer(form, variables=variables, rows=rows)
 
 
-def make_engine(name: str, dataset: Dataset) -> Engine:
-    """The engine a setting names, built (and for Oxigraph, loaded) once at start-up."""
-    if name == "rdflib":
-        return RdflibEngine(dataset)
+def make_engine(name: str, store: ox.Store) -> Engine:
+    """The engine a setting names, over the query store."""
     if name == "oxigraph":
-        return OxigraphEngine(dataset)
+        return OxigraphEngine(store)
     raise ValueError(f"unknown SPARQL engine {name!r}; choose one of {', '.join(ENGINES)}")

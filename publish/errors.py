@@ -60,11 +60,29 @@ class QueryError(ThbkgError):
     http_status = 400
 
 
-class QueryTimeout(ThbkgError):
-    """A query ran past the time limit and was stopped."""
+class QueryStopped(ThbkgError):
+    """A query stopped by a limit of the endpoint (time, memory, room) rather than refused."""
 
     exit_code = 3
     http_status = 503
+
+
+class QueryTimeout(QueryStopped):
+    """A query ran past the time limit and was stopped."""
+
+
+class QueryOutOfMemory(QueryStopped):
+    """A query needed more memory than its worker may have, and was stopped."""
+
+
+class Overloaded(QueryStopped):
+    """No room for a query now: the queue is full (503), or the client already has as many
+    queries running or waiting as it may (429). ``retry_after``: seconds, for Retry-After."""
+
+    def __init__(self, message: str, retry_after: int, http_status: int = 503) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.http_status = http_status
 
 
 class TooLarge(ThbkgError):
@@ -113,4 +131,11 @@ class StoreRefused(ThbkgError):
     """A built store that must not be served: no manifest, not validated, other shapes."""
 
     exit_code = 2
+    http_status = 500
+
+
+class LinkError(ThbkgError):
+    """`thbkg links`: an identifier the verified list does not hold, or no list to check it."""
+
+    exit_code = 1
     http_status = 500

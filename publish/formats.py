@@ -136,6 +136,10 @@ TSV = Format(
     "tsv", "text/tab-separated-values", "tsv", "SPARQL TSV results", "SPARQL_Results_TSV", "tsv",
     generic=("text/plain",), forms=frozenset({SELECT}),
 )  # fmt: skip
+# Tables of recommendations (the landing page's list, the whole table) and their CSVW metadata.
+JSON = Format("json", "application/json", "json", "JSON")
+CSVW_METADATA = Format("csvw", "application/csvm+json", "json", "CSVW metadata")
+LIST_FORMATS = (CSV, JSON)
 
 # Request bodies the SPARQL 1.1 Protocol defines: accepted (or refused) by /sparql, never served.
 FORM_BODY = "application/x-www-form-urlencoded"

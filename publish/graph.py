@@ -9,21 +9,31 @@ from rdflib import Dataset, Graph
 
 from .config import Settings
 from .errors import ValidationFailed
-from .namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, bind_prefixes
+from .namespaces import (
+    ANNOTATIONS_GRAPH,
+    DATA_GRAPH,
+    INFERRED_GRAPH,
+    LINKS_GRAPH,
+    ONTOLOGY_GRAPH,
+    bind_prefixes,
+    graph_iri,
+)
 from .rdfio import load_graph, parse_into
 from .validate import validate_graph
 
+# Generated graphs (by `thbkg reason`, `thbkg links`): a missing file is an empty graph.
+_GENERATED = {INFERRED_GRAPH, LINKS_GRAPH}
+
 
 def load_dataset(settings: Settings) -> Dataset:
-    """The published dataset: data, ontology and (when present) inferred graphs, union default."""
+    """The published dataset: every named graph of ``settings.graph_sources()``, union default;
+    the generated ones (inferred, links) only when their files are there."""
     dataset = bind_prefixes(Dataset(default_union=True))
-    for path in settings.data:
-        parse_into(dataset.graph(DATA_GRAPH), path)
-    parse_into(dataset.graph(ONTOLOGY_GRAPH), settings.ontology)
-    inferred = dataset.graph(INFERRED_GRAPH)
-    for path in settings.inferred:
-        if Path(path).is_file():
-            parse_into(inferred, path)
+    for name, paths in settings.graph_sources().items():
+        graph = dataset.graph(graph_iri(name))
+        for path in paths:
+            if name not in _GENERATED or Path(path).is_file():
+                parse_into(graph, path)
     return dataset
 
 
@@ -45,7 +55,7 @@ class KnowledgeGraph:
         knowledge = cls(settings, load_dataset(settings))
         if validate:
             report = validate_graph(
-                knowledge.graph(DATA_GRAPH),
+                knowledge.graph(DATA_GRAPH) + knowledge.graph(ANNOTATIONS_GRAPH),
                 settings,
                 shapes=knowledge.shapes,
                 ontology=knowledge.graph(ONTOLOGY_GRAPH),
@@ -57,5 +67,5 @@ class KnowledgeGraph:
         return knowledge
 
     def graph(self, iri: object) -> Graph:
-        """One named graph (``DATA_GRAPH``, ``ONTOLOGY_GRAPH``, ``INFERRED_GRAPH``)."""
+        """One named graph (``DATA_GRAPH``, ``ONTOLOGY_GRAPH``, ``ANNOTATIONS_GRAPH`` ...)."""
         return self.dataset.graph(iri)

@@ -15,7 +15,7 @@ from rdflib import Graph
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.util import guess_format
 
-from .characters import forbidden_character
+from .characters import check_file
 from .errors import LoadError
 from .namespaces import bind_prefixes
 
@@ -49,12 +49,7 @@ def parse_into(graph: Graph, path: Path, rdf_format: str | None = None) -> Graph
     if not path.is_file():
         raise LoadError(f"{path}: no such file")
     rdf_format = rdf_format or guess_format(str(path)) or "turtle"
-    try:
-        bad = forbidden_character(path.read_bytes().decode("utf-8", "replace"))
-    except OSError as exc:
-        raise LoadError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if bad:
-        raise LoadError(f"{path}:{bad}")
+    check_file(path)
     scratch = Graph()
     try:
         scratch.parse(path, format=rdf_format)

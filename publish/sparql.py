@@ -1,6 +1,6 @@
 """The query core shared by ``/sparql`` and ``thbkg query``: parse, guard, run with limits.
 
-Safe by construction, whatever engine answers:
+Safe by construction:
 
 - one text for the guard and the engine: codepoint escapes (``\\u``, ``\\U``) are expanded and
   line ends made ``\\n`` before anything parses, so rdflib's parser (whose ``#`` comment runs
@@ -10,45 +10,50 @@ Safe by construction, whatever engine answers:
 - read-only: an update is recognised by the update grammar and refused;
 - no network: ``SERVICE`` is found in the parsed algebra (not in the text) and refused, and
   ``FROM`` / ``FROM NAMED`` only select graphs of our own dataset, which the engine is handed
-  ready-made; rdflib's loader is switched off in the query process;
-- a time limit that really stops: the query runs in a forked child process that inherits the
-  loaded graph, evaluates fully, renders to bytes and sends them back; the parent kills it at
-  the deadline, so a runaway query costs one process and the server keeps answering;
-- a limit on result rows and on query size.
+  ready-made; and the worker that evaluates cannot open a network connection at all
+  (``publish.sandbox``);
+- one deadline for the whole query: parsing, the guard, evaluation and rendering happen in a
+  pre-started worker process (``publish.pool``) that is killed at the deadline and replaced;
+  the worker's memory is capped too;
+- a limit on result rows and on query size, and on queries waiting (per client, and in all).
+
+``QueryCore`` is what a worker runs; ``SparqlService`` is what the web tier and the CLI call.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import os
+import math
 import re
 import threading
 import time
-import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import weakref
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 from pyparsing import ParseBaseException
-from rdflib import Dataset, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from rdflib import URIRef
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
-from rdflib.term import Identifier
 
 from . import formats
 from .config import Settings
-from .describe import Statistics
-from .engines import Engine, OxigraphEngine, RemoteEngine, Selection, form_of, make_engine
-from .errors import QueryError, QueryTimeout, ThbkgError, TooLarge
+from .engines import Engine, RemoteEngine, Selection, form_of, make_engine
+from .errors import NotAcceptable, QueryError, QueryTimeout, ThbkgError, TooLarge
 from .formats import Format
 from .namespaces import BASE, PREFIXES
-from .queries import load_queries
-from .results import render
-from .store import EmbeddedStore, Store
+from .pool import Admission, WorkerPool
+from .querystore import TemporaryQueryStore
+from .results import TABLE, render
+from .store import EmbeddedStore, RemoteStore
+
+if TYPE_CHECKING:
+    from .build import Site
 
 
 @dataclass
@@ -140,10 +145,18 @@ def parse(text: str, max_size: int | None = None) -> tuple[Query, str]:
     return query, form_of(query)
 
 
-def warm(texts: Iterable[str]) -> None:
+#: A query that meets the parser's commonest rules (prologue, SELECT with expressions,
+#: OPTIONAL, FILTER, GROUP BY, ORDER BY, LIMIT): what a worker parses once at start-up.
+WARM_UP = """PREFIX ex: <urn:x#>
+SELECT ?s (COUNT(DISTINCT ?o) AS ?n) WHERE {
+  ?s a ex:C ; ex:p ?o . OPTIONAL { ?o ex:q "x"@fr } FILTER(CONTAINS(LCASE(STR(?o)), "y"))
+} GROUP BY ?s HAVING (COUNT(?o) > 1) ORDER BY DESC(?n) ?s LIMIT 10 OFFSET 1"""
+
+
+def warm(texts: Iterable[str] = (WARM_UP,)) -> None:
     """Parse ``texts`` once, so the parser has met its rules before the first client waits.
 
-    The lock makes parsing safe whatever has been warmed; warming only saves the first
+    The lock makes parsing safe whatever has been warmed; warming only spares the first
     queries the parser's learning pass.
     """
     for text in texts:  # a stored query that does not parse is the stored-query tests' business
@@ -184,15 +197,6 @@ def guard(query: Query) -> None:
                 f"SERVICE <{node.get('term')}> is refused: this endpoint never contacts "
                 "other services on a query's behalf"
             )
-
-
-def graphs_of(dataset: Dataset) -> frozenset[URIRef]:
-    """The IRIs of the dataset's named graphs (the only graphs FROM may select)."""
-    return frozenset(
-        g.identifier
-        for g in dataset.graphs()
-        if g.identifier != DATASET_DEFAULT_GRAPH_ID and isinstance(g.identifier, URIRef)
-    )
 
 
 def select_dataset(
@@ -250,33 +254,42 @@ def _protocol_graphs(
     return tuple(URIRef(v) for v in values)
 
 
-class SparqlService:
-    """One loaded engine and the limits around it; the web app and the CLI each hold one."""
+@dataclass(frozen=True)
+class Request:
+    """A query as the protocol or the CLI hands it over, sent as is to a query worker.
 
-    def __init__(self, dataset: Dataset, settings: Settings, engine: str | None = None) -> None:
+    ``override`` is ``format=`` (or the CLI's ``--format``); ``outputs``, when given (the CLI),
+    are the names the caller offers, and an override the query form cannot take is an error
+    instead of falling back to ``accept``.
+    """
+
+    text: str
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    accept: str | None = None
+    override: str | None = None
+    outputs: tuple[str, ...] = ()
+
+
+class QueryCore:
+    """What a query worker does with a query: prepare, choose the format, evaluate, render.
+
+    Runs in the worker (``publish.pool``), so one deadline covers parsing too. Without a store
+    (an external endpoint answers), it prepares only: ``guarded`` hands back what to forward.
+    """
+
+    def __init__(
+        self, store: ox.Store | None, settings: Settings, known: frozenset[URIRef] = frozenset()
+    ) -> None:
         self.settings = settings
-        self.known = graphs_of(dataset)
-        self.sizes = {iri: len(dataset.graph(iri)) for iri in self.known}
-        self.union_size = sum(1 for _ in dataset.triples((None, None, None)))
-        self.engine: Engine = make_engine(engine or settings.engine, dataset)
-        self._slots = threading.BoundedSemaphore(max(2, 2 * (os.cpu_count() or 1)))
-        warm(q.text for q in load_queries(settings.queries))
-
-    @classmethod
-    def over_store(cls, store: Store, stats: Statistics, settings: Settings) -> SparqlService:
-        """The service over a built store (Oxigraph, read-only) or an external endpoint; the
-        graph sizes come from the build's figures, nothing is copied."""
-        service = cls.__new__(cls)
-        service.settings = settings
-        service.known = frozenset(stats.graphs)
-        service.sizes = dict(stats.graphs)
-        service.union_size = stats.triples
-        service.engine = (
-            OxigraphEngine.over(store) if isinstance(store, EmbeddedStore) else RemoteEngine(store)
-        )
-        service._slots = threading.BoundedSemaphore(max(2, 2 * (os.cpu_count() or 1)))
-        warm(q.text for q in load_queries(settings.queries))
-        return service
+        self.store = store
+        self.engine: Engine | None = None
+        self.known = known
+        if store is not None:
+            self.engine = make_engine(settings.engine, store)
+            self.known = frozenset(
+                URIRef(g.value) for g in store.named_graphs() if isinstance(g, ox.NamedNode)
+            )
 
     def prepare(
         self, text: str, default_graphs: tuple[str, ...] = (), named_graphs: tuple[str, ...] = ()
@@ -294,93 +307,157 @@ class SparqlService:
         selection = select_dataset(query, self.known, default_graphs, named_graphs)
         return PreparedQuery(text, form, query, selection)
 
-    def run(
-        self,
-        prepared: PreparedQuery,
-        output: str,
-        bindings: Mapping[str, Identifier] | None = None,
-    ) -> bytes:
-        """Evaluate fully and render as ``output`` (a format name or "table"), within the limits."""
-        engine, limit = self.engine, self.settings.max_rows
-
-        def work() -> bytes:
-            answer = engine.evaluate(
-                prepared.query, prepared.text, prepared.selection, bindings or {}, limit
-            )
-            return render(answer, output)
-
-        return self._in_child(work)
-
-    def query(self, text: str, output: str, **bindings: Identifier) -> bytes:
-        """Prepare and run in one call, for callers that need no negotiation."""
-        return self.run(self.prepare(text), output, bindings)
-
-    def _in_child(self, work: Callable[[], bytes]) -> bytes:
-        """Run ``work`` in a forked process and kill it at the deadline.
-
-        One deadline covers waiting for a free slot and evaluating, so a query never gets
-        more than ``query_timeout`` in all.
-        """
-        limit = self.settings.query_timeout
-        deadline = time.monotonic() + limit
-        busy = QueryTimeout(
-            f"the endpoint is busy: no query slot became free within {limit:g} s, the configured "
-            "limit, so the query was not started; try again shortly"
+    def answer(self, request: Request) -> tuple[str, bytes]:
+        """The name of the output chosen (a format name or "table") and the rendered result."""
+        prepared = self.prepare(request.text, request.default_graphs, request.named_graphs)
+        output = choose_output(prepared, request)
+        answer = self.engine.evaluate(
+            prepared.query, prepared.text, prepared.selection, self.settings.max_rows
         )
-        if not self._slots.acquire(timeout=limit):
-            raise busy
-        try:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise busy
-            return _fork_and_wait(work, remaining, limit)
-        finally:
-            self._slots.release()
+        return output, render(answer, output)
+
+    def guarded(self, request: Request) -> tuple[str, str, Selection | None, str]:
+        """For an external endpoint: the canonical text the guard accepted, its form, the
+        dataset and the output, all the web tier needs to forward the query."""
+        prepared = self.prepare(request.text, request.default_graphs, request.named_graphs)
+        return prepared.text, prepared.form, prepared.selection, choose_output(prepared, request)
+
+    def statistics(self) -> dict[str, int]:
+        """Triples per named graph, and in the union default graph ("" key)."""
+        counts = {
+            str(iri): _count(self.store, default_graph=[ox.NamedNode(str(iri))])
+            for iri in self.known
+        }
+        counts[""] = _count(self.store, use_default_graph_as_union=True)
+        return counts
 
 
-def _child(work: Callable[[], bytes], conn: multiprocessing.connection.Connection) -> None:
-    # Library deprecations (rdflib's evaluator calls its own deprecated APIs) must not fail a
-    # query, even under ``-W error``; this process only lives for this one query.
-    warnings.simplefilter("ignore", DeprecationWarning)
-    try:
-        conn.send((True, work()))
-    except ThbkgError as exc:
-        conn.send((False, exc))
-    except Exception as exc:  # the engine refused or failed on this query
-        conn.send((False, QueryError(f"the query could not be evaluated: {exc}")))
-    finally:
-        conn.close()
+def _count(store: ox.Store, **options: object) -> int:
+    (row,) = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", **options)
+    return int(row["n"].value)
 
 
-def _fork_and_wait(work: Callable[[], bytes], budget: float, limit: float) -> bytes:
-    """Evaluate in a child for at most ``budget`` seconds (what is left of ``limit``)."""
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(work, sender), daemon=True)
-    process.start()
-    sender.close()
-    try:
-        if not receiver.poll(budget):
-            waited = limit - budget
-            queued = (
-                f", {waited:.1f} s of it waiting for a free query slot" if waited >= 0.05 else ""
-            )
-            raise QueryTimeout(
-                f"the query ran longer than {limit:g} s, the configured limit{queued}, "
-                "and was stopped"
-            )
-        ok, payload = receiver.recv()
-    except EOFError:
-        process.join(1)
-        raise QueryTimeout(
-            "the query process ended without an answer "
-            f"(exit code {process.exitcode}); the query may need too much memory"
-        ) from None
-    finally:
-        if process.is_alive():
-            process.kill()
-        process.join()
-        receiver.close()
-    if not ok:
-        raise payload
-    return payload
+def choose_output(prepared: PreparedQuery, request: Request) -> str:
+    """The output for this query form: the override when the form can take it, else the best
+    of the form's formats for ``accept`` (406 when none). The CLI's "table" is always fine."""
+    offers = prepared.offers
+    override = request.override
+    if override == TABLE and TABLE in request.outputs:
+        return TABLE
+    wanted = formats.by_name(override) if override else None
+    if wanted in offers:
+        return wanted.name
+    if override and request.outputs:
+        allowed = ", ".join(
+            o for o in request.outputs if o == TABLE or formats.by_name(o) in offers
+        )
+        raise QueryError(
+            f"the result of {prepared.form} cannot be written as {override}; use {allowed}"
+        )
+    chosen = formats.negotiate(request.accept, offers)
+    if chosen is None:
+        raise NotAcceptable(
+            f"cannot answer Accept: {request.accept}; this query's result is available as "
+            + ", ".join(f.media_type for f in offers)
+        )
+    return chosen.name
+
+
+class SparqlService:
+    """The query service the web app and ``thbkg query`` call: a pool of sandboxed workers over
+    the store, a bounded queue, and one deadline per query.
+
+    The calling thread only waits: parsing, the guard, evaluation and rendering all happen in
+    a worker, which is killed (and replaced) when the deadline passes. With an external
+    endpoint (``remote``), the workers parse and guard without a store, and the guarded text
+    is forwarded with what is left of the deadline.
+    """
+
+    def __init__(
+        self,
+        store: Path | None,
+        settings: Settings,
+        workers: int | None = None,
+        *,
+        remote: RemoteStore | None = None,
+        known: frozenset[URIRef] = frozenset(),
+        counts: dict[str, int] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.remote = RemoteEngine(remote) if remote is not None else None
+        self.engine = self.remote.name if self.remote else settings.engine
+        retry = max(1, math.ceil(settings.query_timeout / 2))
+        self.admission = Admission(settings.query_queue, settings.queries_per_client, retry)
+        self.pool = WorkerPool(store, settings, workers or settings.query_workers, known)
+        weakref.finalize(self, self.pool.close)  # an app that goes takes its workers along
+        self._statistics = counts
+
+    @classmethod
+    def over_site(cls, site: Site, settings: Settings) -> SparqlService:
+        """The service over a site's store (opened again, read-only, by each worker; a store in
+        memory is first written to a temporary directory) or its external endpoint. The graph
+        sizes come from the site's figures."""
+        counts = {str(iri): n for iri, n in site.stats.graphs.items()}
+        counts[""] = site.stats.triples
+        store = site.store
+        if isinstance(store, EmbeddedStore):
+            location = store.location
+            if location is None:
+                copy = TemporaryQueryStore.of(store.store)
+                location = copy.store
+            service = cls(location, settings, counts=counts)
+            if store.location is None:
+                service._copy = copy  # removed with the service
+            return service
+        known = frozenset(URIRef(str(iri)) for iri in site.stats.graphs)
+        return cls(None, settings, remote=store, known=known, counts=counts)
+
+    def answer(
+        self,
+        text: str,
+        default_graphs: tuple[str, ...] = (),
+        named_graphs: tuple[str, ...] = (),
+        accept: str | None = None,
+        format_override: str | None = None,
+        *,
+        client: str | None = None,
+        outputs: tuple[str, ...] = (),
+    ) -> tuple[str, bytes]:
+        """Answer one query within ``query_timeout``: (output name, bytes).
+
+        Raises QueryError (400), NotAcceptable (406), TooLarge (413), Overloaded (503 or 429,
+        with Retry-After), QueryTimeout or QueryOutOfMemory (503).
+        """
+        deadline = time.monotonic() + self.settings.query_timeout
+        request = Request(
+            text, tuple(default_graphs), tuple(named_graphs), accept, format_override, outputs
+        )
+        with self.admission.admit(client):
+            if self.remote is None:
+                return self.pool.call("answer", (request,), deadline)
+            text, form, selection, output = self.pool.call("guarded", (request,), deadline)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise QueryTimeout(
+                    f"the query ran longer than {self.settings.query_timeout:g} s, the "
+                    "configured limit, before it could be sent to the SPARQL endpoint"
+                )
+            left = max(0.1, round(left, 1))  # a readable figure in a 504's message
+            answer = self.remote.forward(form, text, selection, self.settings.max_rows, left)
+            return output, render(answer, output)
+
+    def query(self, text: str, output: str) -> bytes:
+        """The result as ``output`` (a format name or "table"): a QueryError when the query
+        form cannot take it. For callers that need no negotiation."""
+        return self.answer(text, format_override=output, outputs=(output,))[1]
+
+    def statistics(self) -> dict[str, int]:
+        """Triples per named graph IRI and in the union ("" key), counted once by a worker."""
+        if self._statistics is None:
+            deadline = time.monotonic() + max(self.settings.query_timeout, 60)
+            self._statistics = self.pool.call("statistics", (), deadline)
+        return self._statistics
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self.pool.close()

@@ -13,13 +13,6 @@ from publish.config import ROOT
 
 pytestmark = pytest.mark.server
 
-# Attacks on the query machinery (issue 12 items 3, 4 and 5: one deadline, pages never behind
-# queries, memory cap), which branch `query` fixes; strict: once merged they pass, and this
-# marker must go.
-AWAITING_QUERY = pytest.mark.xfail(
-    strict=True, reason="issue 12 items 3-5: the query machinery of branch `query`"
-)
-
 
 def bench(script: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -78,7 +71,6 @@ def test_service_bypasses_on_oxigraph_short() -> None:
     assert result.returncode == 0
 
 
-@AWAITING_QUERY
 def test_slow_and_greedy_queries_short() -> None:
     """Pathological and string-doubling queries: each a 200 or 503 within the limit + 1 s, and a
     page meanwhile within 2 s (the full script's budget is 200 ms)."""

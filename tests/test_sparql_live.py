@@ -1,5 +1,5 @@
 """Real clients over HTTP against ``thbkg serve`` on 127.0.0.1: SPARQLWrapper in every result
-format on both engines, a runaway query on a live server, and the editor in headless Chromium."""
+format, a runaway query on a live server, and the editor in headless Chromium."""
 
 from __future__ import annotations
 
@@ -48,17 +48,16 @@ EXPECTED = [f"2018/{n}" for n in range(32, 43)]
 
 
 @pytest.fixture(scope="module")
-def oxigraph_server() -> Iterator[str]:
-    """A second server: the Oxigraph engine and a 1 s time limit."""
-    process, url = start_server(env={"THBKG_ENGINE": "oxigraph", "THBKG_QUERY_TIMEOUT": "1"})
+def slow_server() -> Iterator[str]:
+    """A second server with a 1 s time limit."""
+    process, url = start_server(env={"THBKG_QUERY_TIMEOUT": "1"})
     yield url
     stop_server(process)
 
 
-@pytest.fixture(params=["rdflib", "oxigraph"])
-def endpoint(request: pytest.FixtureRequest) -> str:
-    name = "live_server" if request.param == "rdflib" else "oxigraph_server"
-    return request.getfixturevalue(name) + "/sparql"
+@pytest.fixture()
+def endpoint(live_server: str) -> str:
+    return live_server + "/sparql"
 
 
 def wrapper(endpoint: str, query: str, fmt: str, method: str = GET) -> SPARQLWrapper:
@@ -118,8 +117,8 @@ def _get(url: str) -> tuple[int, str]:
             return error.code, error.read().decode("utf-8")
 
 
-def test_runaway_query_on_a_live_server(oxigraph_server: str) -> None:
-    url = oxigraph_server + "/sparql?"
+def test_runaway_query_on_a_live_server(slow_server: str) -> None:
+    url = slow_server + "/sparql?"
     outcome: dict[str, object] = {}
 
     def runaway() -> None:

@@ -68,6 +68,29 @@ def test_a_file_that_cannot_be_parsed_exits_2_with_file_line_column(tmp_path: Pa
     assert not (tmp_path / "store").exists()
 
 
+def test_an_unparseable_inferred_graph_exits_2_with_file_line_column(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.inferred.ttl"
+    broken.write_text("@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\nex:a ex:b .\n")
+    result = run_cli("build", str(MINIMAL), "--inferred", str(broken), "-o", str(tmp_path / "s"))
+    assert result.returncode == 2
+    assert f"{broken}:3:11: cannot parse as Turtle: . is not a valid" in result.stderr
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_literal_the_store_would_change_is_refused(tmp_path: Path) -> None:
+    """Oxigraph would store "05"^^xsd:integer as "5": the build names it instead."""
+    data = tmp_path / "data.ttl"
+    rec = "<https://w3id.org/thbkg/recommendation/2018-33>"
+    count = '"05"^^<http://www.w3.org/2001/XMLSchema#integer>'
+    extra = f"\n{rec} <http://example.org/count> {count} .\n"
+    data.write_text(MINIMAL.read_text(encoding="utf-8") + extra, encoding="utf-8")
+    result = run_cli("build", str(data), "-o", str(tmp_path / "s"))
+    assert result.returncode == 2, result.stderr
+    assert "graph/data: the store would change 1 literal(s)" in result.stderr
+    assert '"05"' in result.stderr
+    assert not (tmp_path / "s").exists()
+
+
 def test_a_failed_build_leaves_the_previous_store_untouched(tmp_path: Path) -> None:
     out = tmp_path / "store"
     assert run_cli("build", str(MINIMAL), "-o", str(out)).returncode == 0

@@ -35,7 +35,10 @@ def ontology(settings) -> Graph:
     return load_graph([settings.ontology])
 
 
-def _assert_same(data: Graph, settings, shapes: Graph, ontology: Graph, chunk_size: int) -> None:
+def _assert_same(
+    data: Graph, settings, shapes: Graph, ontology: Graph, chunk_size: int, *, single: bool = False
+) -> None:
+    """Chunked (and, with ``single``, in one process) equals one pySHACL run."""
     whole = validate_whole(data, shapes, ontology)
     chunked = validate_graph(
         data, settings, shapes=shapes, ontology=ontology, chunk_size=chunk_size, workers=2
@@ -44,8 +47,8 @@ def _assert_same(data: Graph, settings, shapes: Graph, ontology: Graph, chunk_si
         f"only whole: {set(whole.results) - set(chunked.results)}\n"
         f"only chunked: {set(chunked.results) - set(whole.results)}"
     )
-    single = validate_graph(data, settings, shapes=shapes, ontology=ontology)
-    assert single == whole
+    if single:
+        assert validate_graph(data, settings, shapes=shapes, ontology=ontology) == whole
 
 
 def test_shipped_shapes_can_be_chunked(shapes) -> None:
@@ -55,7 +58,7 @@ def test_shipped_shapes_can_be_chunked(shapes) -> None:
 
 def test_shipped_data_chunked_equals_whole(settings, shapes, ontology) -> None:
     data = load_graph(settings.data)
-    _assert_same(data, settings, shapes, ontology, chunk_size=2)
+    _assert_same(data, settings, shapes, ontology, chunk_size=2, single=True)
     assert validate_whole(data, shapes, ontology).conforms
 
 
@@ -66,7 +69,7 @@ def test_invalid_fixture_chunked_equals_whole(path: Path, settings, shapes, onto
     alone = load_graph([path])
     _assert_same(alone, settings, shapes, ontology, chunk_size=1)
     assert not validate_whole(alone, shapes, ontology).conforms
-    _assert_same(load_graph([*settings.data, path]), settings, shapes, ontology, chunk_size=2)
+    _assert_same(load_graph([*settings.data, path]), settings, shapes, ontology, chunk_size=4)
 
 
 def _recommendations(graph: Graph) -> list[URIRef]:
@@ -119,13 +122,9 @@ def inject_defects(graph: Graph) -> None:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("chunked") / "g.ttl"
-    command = [sys.executable, str(ROOT / "bench" / "generate.py"), "-n", "150", "-o", str(out)]
+    command = [sys.executable, str(ROOT / "bench" / "generate.py"), "-n", "100", "-o", str(out)]
     subprocess.run(command, check=True, capture_output=True)
     return out
-
-
-def test_generated_graph_chunked_equals_whole(generated, settings, shapes, ontology) -> None:
-    _assert_same(load_graph([generated]), settings, shapes, ontology, chunk_size=40)
 
 
 def test_generated_graph_with_defects_chunked_equals_whole(
@@ -136,7 +135,7 @@ def test_generated_graph_with_defects_chunked_equals_whole(
     report = validate_whole(data, shapes, ontology)
     assert not report.conforms
     assert len({r.message for r in report.results}) >= 10
-    _assert_same(data, settings, shapes, ontology, chunk_size=20)
+    _assert_same(data, settings, shapes, ontology, chunk_size=25, single=True)
 
 
 SHAPES_PREFIXES = """@prefix sh: <http://www.w3.org/ns/shacl#> .

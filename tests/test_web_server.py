@@ -121,7 +121,8 @@ def test_first_log_line_says_where_it_listens_and_production_mode_serves() -> No
     process, url = start_server("--production", "--workers", "4")
     try:
         first = server_log(process).splitlines()[0]
-        assert first.strip() == f"thbkg: listening on {url}/ (waitress, 4 threads)"
+        mode = "waitress, 4 threads and 16 for queries"
+        assert first.strip() == f"thbkg: listening on {url}/ ({mode})"
 
         def fetch(path: str) -> int:
             return request(url, path, headers={"Accept": TURTLE.media_type})[0]

@@ -173,4 +173,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(ThbkgError)
     def _domain(exc: ThbkgError) -> Response:
-        return error_response(exc.http_status, exc.message)
+        response = error_response(exc.http_status, exc.message)
+        retry_after = getattr(exc, "retry_after", None)  # an overloaded query service
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response

@@ -1,12 +1,17 @@
 """``/sparql``: the SPARQL 1.1 Protocol for queries, a Service Description, CORS, the editor page.
 
-A thin shell over ``publish.sparql``: read the protocol's parameters, prepare the query (parse
-and guard), negotiate a format among those the query form allows, run it to completion in the
-core, and send bytes. Every error answered on ``/sparql`` (and below it) is a plain-text
-message with the CORS headers: a client mistake is a 4xx, a query past the limit a 503.
+A thin shell over ``publish.sparql``: read the protocol's parameters, hand the query, the
+dataset and the client's format wishes to the query service (whose worker parses, guards,
+negotiates, evaluates and renders within one deadline), and send the bytes. Every error
+answered on ``/sparql`` (and below it) is a plain-text message with the CORS headers: a client
+mistake is a 4xx, a query stopped by a limit a 503 (429 for a client over its share).
 """
 
 from __future__ import annotations
+
+import atexit
+import json
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from rdflib import BNode, Graph, Literal, URIRef
@@ -25,13 +30,18 @@ from .responses import plain_text_errors
 
 _READ_ONLY = "this endpoint is read-only: SPARQL Update operations are refused"
 
+#: What a result page asks the query service for: SPARQL JSON, or Turtle for a graph.
+_FOR_A_PAGE = f"{formats.SPARQL_JSON.media_type}, {formats.TURTLE.media_type};q=0.9"
+
 bp = Blueprint("sparql", __name__)
 
 
 def init_app(app: Flask, settings: Settings, site: Site) -> None:
-    """Open the query engine over the site's store and load the stored queries, once, at
-    start-up; register ``/sparql``."""
-    app.extensions["thbkg.sparql"] = SparqlService.over_store(site.store, site.stats, settings)
+    """Start the query workers over the site's store (or its endpoint) and read the stored
+    queries, once, at start-up; register ``/sparql``."""
+    service = SparqlService.over_site(site, settings)
+    atexit.register(service.close)
+    app.extensions["thbkg.sparql"] = service
     app.extensions["thbkg.queries"] = load_queries(settings.queries)
     app.register_blueprint(bp)
 
@@ -126,24 +136,31 @@ def endpoint() -> Response:
                 f"no query: send the query parameter or an {formats.SPARQL_QUERY_BODY} body"
             )
         return _describe_or_edit()
-    core = service()
-    prepared = core.prepare(
+    # ``format=`` (a name, suffix or media type) overrides Accept when the query form can take
+    # it; the worker decides, since only it knows the form. Clients such as SPARQLWrapper also
+    # send names we do not use: those fall back to Accept.
+    # A person following a link (a browser preferring HTML to every result format) gets the
+    # result as a page: asked of the service as SPARQL JSON, or Turtle for a graph.
+    page = (
+        "format" not in params
+        and formats.negotiate(
+            request.headers.get("Accept"),
+            (*formats.RESULT_FORMATS, *formats.RDF_FORMATS, formats.HTML),
+        )
+        == formats.HTML
+    )
+    output, body = service().answer(
         queries[0],
         tuple(params.getlist("default-graph-uri")),
         tuple(params.getlist("named-graph-uri")),
+        accept=_FOR_A_PAGE if page else request.headers.get("Accept"),
+        format_override=None if page else params.get("format"),
+        client=request.remote_addr,
     )
-    chosen = _choose(prepared.offers, params.get("format"))
-    body = core.run(prepared, chosen.name)
-    return Response(body, 200, content_type=chosen.content_type)
-
-
-def _choose(offers: tuple[formats.Format, ...], override: str | None) -> formats.Format:
-    """``format=`` (a name, suffix or media type) overrides ``Accept`` when it names a format
-    this query form can take; clients such as SPARQLWrapper also send names we do not use."""
-    wanted = formats.by_name(override) if override else None
-    if wanted in offers:
-        return wanted
-    return _negotiate(offers)
+    if page:
+        html = _results_page(queries[0], output, body)
+        return Response(html, 200, content_type=formats.HTML.content_type)
+    return Response(body, 200, content_type=formats.by_name(output).content_type)
 
 
 def _negotiate(offers: tuple[formats.Format, ...]) -> formats.Format:
@@ -167,11 +184,69 @@ def _describe_or_edit() -> Response:
     return Response(body, 200, content_type=chosen.content_type)
 
 
+def _page_words() -> dict[str, object]:
+    """What base.html needs for a translated page with a language switch."""
+    from .i18n import LANGUAGES, language
+    from .pages import View
+    from .responses import catalogue
+
+    lang = language()
+    view = View(catalogue(), lang)
+    return {"v": view, "t": view.t, "lang": lang, "languages": LANGUAGES}
+
+
+def _results_page(text: str, output: str, body: bytes) -> str:
+    """A query's result as a page, for a person following a link without JavaScript."""
+    words = _page_words()
+    table: list[list[dict[str, str | None]]] = []
+    variables: list[str] = []
+    boolean = graph = None
+    form = "CONSTRUCT"
+    if output == formats.SPARQL_JSON.name:
+        doc = json.loads(body)
+        if "boolean" in doc:
+            form, boolean = "ASK", doc["boolean"]
+        else:
+            form, variables = "SELECT", doc["head"]["vars"]
+            view = words["v"]
+            for binding in doc["results"]["bindings"]:
+                row = []
+                for var in variables:
+                    cell = binding.get(var)
+                    if cell is None:
+                        row.append({"text": "", "href": None})
+                    elif cell["type"] == "uri":
+                        row.append({"text": cell["value"], "href": view.href_of(cell["value"])})
+                    else:
+                        row.append(
+                            {"text": cell["value"], "href": None, "lang": cell.get("xml:lang")}
+                        )
+                table.append(row)
+    else:
+        graph = body.decode("utf-8")
+    offers = formats.RDF_FORMATS if form == "CONSTRUCT" else formats.RESULT_FORMATS
+    if form == "ASK":
+        offers = (formats.SPARQL_JSON, formats.SPARQL_XML)
+    query_url = request.base_url + "?" + urlencode({"query": text})
+    return render_template(
+        "sparql_results.html",
+        **words,
+        query=text,
+        form=form,
+        variables=variables,
+        table=table,
+        boolean=boolean,
+        graph=graph,
+        downloads=[(f, f"{query_url}&{urlencode({'format': f.name})}") for f in offers],
+    )
+
+
 def editor_page() -> str:
     """YASGUI over this endpoint, our prefixes filled in, every stored query one click away."""
     settings = service().settings
     return render_template(
         "sparql.html",
+        **_page_words(),
         prologue=sparql_prologue(),
         queries=current_app.extensions["thbkg.queries"],
         endpoint=request.url_root.rstrip("/") + "/sparql",
@@ -198,8 +273,9 @@ def service_description(endpoint_iri: str) -> Graph:
     limits = (
         f"Read-only; SERVICE is refused and FROM selects only this dataset's graphs; "
         f"queries stop after {core.settings.query_timeout:g} s and return at most "
-        f"{core.settings.max_rows} rows; engine: {core.engine.name}."
+        f"{core.settings.max_rows} rows; engine: {core.engine}."
     )
+    counts = core.statistics()
     graph.add((node, DCTERMS.description, Literal(limits, lang="en")))
     dataset, default = BNode(), BNode()
     graph.add((node, SD.defaultDataset, dataset))
@@ -207,13 +283,13 @@ def service_description(endpoint_iri: str) -> Graph:
     graph.add((dataset, SD.defaultGraph, default))
     graph.add((default, RDF.type, SD.Graph))
     graph.add((default, DCTERMS.description, Literal("The union of the named graphs.", lang="en")))
-    graph.add((default, VOID.triples, Literal(core.union_size)))
-    for iri in sorted(core.known):
+    graph.add((default, VOID.triples, Literal(counts[""])))
+    for iri in sorted(URIRef(k) for k in counts if k):
         named, described = BNode(), BNode()
         graph.add((dataset, SD.namedGraph, named))
         graph.add((named, RDF.type, SD.NamedGraph))
         graph.add((named, SD.name, iri))
         graph.add((named, SD.graph, described))
         graph.add((described, RDF.type, SD.Graph))
-        graph.add((described, VOID.triples, Literal(core.sizes[iri])))
+        graph.add((described, VOID.triples, Literal(counts[str(iri)])))
     return graph

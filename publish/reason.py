@@ -313,11 +313,16 @@ def provenance(inputs: Iterable[Path], started: datetime, ended: datetime) -> Gr
     version = hermit_version()
     g.add((INFERRED_GRAPH, RDF.type, PROV.Entity))
     g.add((INFERRED_GRAPH, PROV.wasGeneratedBy, activity))
-    g.add((INFERRED_GRAPH, PROV.generatedAtTime, Literal(ended, datatype=XSD.dateTime)))
+    # UTC, written without a zone: rdflib and Oxigraph read "Z" and "+00:00" differently, and
+    # the store refuses a literal they would not agree on.
+    when = {
+        t: Literal(t.strftime("%Y-%m-%dT%H:%M:%S"), datatype=XSD.dateTime) for t in (started, ended)
+    }
+    g.add((INFERRED_GRAPH, PROV.generatedAtTime, when[ended]))
     g.add((activity, RDF.type, PROV.Activity))
     g.add((activity, RDFS.label, Literal("thbkg reason: HermiT over ontology and data", lang="en")))
-    g.add((activity, PROV.startedAtTime, Literal(started, datatype=XSD.dateTime)))
-    g.add((activity, PROV.endedAtTime, Literal(ended, datatype=XSD.dateTime)))
+    g.add((activity, PROV.startedAtTime, when[started]))
+    g.add((activity, PROV.endedAtTime, when[ended]))
     g.add((activity, PROV.wasAssociatedWith, agent))
     g.add((agent, RDF.type, PROV.SoftwareAgent))
     g.add((agent, RDFS.label, Literal(f"HermiT {version} (owlready2 {owlready2.VERSION})")))

@@ -283,14 +283,14 @@ def describe_dataset(stats: Statistics) -> Graph:
         (dist, DCTERMS.license, LICENCE),
     ):
         add(triple)
-        return describe_for_portals(
-            g,
-            publisher=PUBLISHER,
-            licence=LICENCE,
-            endpoint=SPARQL_ENDPOINT,
-            landing_page=LANDING_PAGE,
-            languages=[EU_LANGUAGE[code] for code in LANGUAGES],
-            years=stats.years,
-            distributions={fmt: distribution_iri(fmt) for fmt in DOWNLOAD_FORMATS},
-            files={f: stats.files[f.suffix] for f in DOWNLOAD_FORMATS if f.suffix in stats.files},
-        )
+    return describe_for_portals(
+        g,
+        publisher=PUBLISHER,
+        licence=LICENCE,
+        endpoint=SPARQL_ENDPOINT,
+        landing_page=LANDING_PAGE,
+        languages=[EU_LANGUAGE[code] for code in LANGUAGES],
+        years=stats.years,
+        distributions={fmt: distribution_iri(fmt) for fmt in (*DOWNLOAD_FORMATS, CSV)},
+        files={f: stats.files[f.suffix] for f in DOWNLOAD_FORMATS if f.suffix in stats.files},
+    )

@@ -165,5 +165,5 @@ def test_manchester_rendering_of_each_defined_class(ontology: Graph) -> None:
         (expression,) = ontology.objects(THB[name], OWL.equivalentClass)
         assert manchester(ontology, expression) == definition
     assert disjoint(ontology, THB.Theme) == sorted(
-        [THB.Recommendation, THB.Actor, THB.Report, THB.Addressing]
+        [THB.Recommendation, THB.Actor, THB.Report, THB.Addressing, THB.Annotation]
     )

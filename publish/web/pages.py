@@ -15,7 +15,7 @@ from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, SKOS
 from ..annotations import tags
 from ..catalogue import Catalogue
 from ..describe import SPARQL_ENDPOINT
-from ..formats import HTML, RDF_FORMATS
+from ..formats import CSV, HTML, JSON, RDF_FORMATS
 from ..namespaces import BASE, DATASET, THB
 from . import docs, listing, schemaorg
 from .i18n import LANGUAGES, language, translator
@@ -221,8 +221,8 @@ def index() -> Response:
     response.headers["Link"] = (
         f'<{BASE}>; rel="canonical", '
         '</dataset>; rel="describedby", </.well-known/void>; rel="describedby", '
-        f'<{view.url(format="csv", page=None)}>; rel="alternate"; type="text/csv", '
-        f'<{view.url(format="json", page=None)}>; rel="alternate"; type="application/json"'
+        f'<{view.url(format="csv", page=None)}>; rel="alternate"; type="{CSV.media_type}", '
+        f'<{view.url(format="json", page=None)}>; rel="alternate"; type="{JSON.media_type}"'
     )
     return response
 

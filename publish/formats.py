@@ -130,7 +130,7 @@ SPARQL_XML = Format(
 )  # fmt: skip
 CSV = Format(
     "csv", "text/csv", "csv", "SPARQL CSV results", "SPARQL_Results_CSV", "csv",
-    params={"header": ("present",)}, forms=frozenset({SELECT}),
+    params={"header": ("present",)}, forms=frozenset({SELECT}), eu_file_type="CSV",
 )  # fmt: skip
 TSV = Format(
     "tsv", "text/tab-separated-values", "tsv", "SPARQL TSV results", "SPARQL_Results_TSV", "tsv",

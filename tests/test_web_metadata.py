@@ -92,7 +92,10 @@ def test_schema_org_dataset_markup_reads_with_pyld(client, path: str) -> None:
         d[SCHEMA + "contentUrl"][0]["@value"]: d[SCHEMA + "encodingFormat"][0]["@value"]
         for d in node[SCHEMA + "distribution"]
     }
-    assert urls == {str(resource(download_path(f))): f.media_type for f in DOWNLOAD_FORMATS}
+    from publish.formats import CSV
+
+    tables = (*DOWNLOAD_FORMATS, CSV)  # the whole graph, and the table of recommendations
+    assert urls == {str(resource(download_path(f))): f.media_type for f in tables}
     name = node[SCHEMA + "name"][0]["@value"]
     assert name.startswith("Recommandations de Myria" if "fr" in path else "Myria's")
 

@@ -21,7 +21,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -31,7 +31,7 @@ from rdflib.util import guess_format
 from . import __version__, formats
 from .characters import check_file
 from .config import Settings
-from .describe import Statistics, statistics
+from .describe import DOWNLOAD_FORMATS, Statistics, statistics
 from .errors import LoadError, StoreRefused, StoreUnavailable, ValidationFailed
 from .graph import load_graph, parse_into
 from .namespaces import bind_prefixes, graph_iri
@@ -40,7 +40,7 @@ from .store import OXIGRAPH_DIR, EmbeddedStore, RemoteStore, Store
 
 MANIFEST = "manifest.json"
 #: The layout version of a store directory; a store of another layout must be rebuilt.
-LAYOUT = 2  # 2: with the search index (search/)
+LAYOUT = 3  # 2: with the search index (search/); 3: the downloads' checksums in the figures
 #: Named graphs that pySHACL validates (the ontology is the shapes' vocabulary; the inferred
 #: graph is what the reasoner entails from a graph that was validated).
 VALIDATED = ("data", "annotations", "links")
@@ -202,6 +202,21 @@ def _check_literals(name: str, paths: Iterable[Path], store: EmbeddedStore) -> N
     )
 
 
+def _checksums(store: EmbeddedStore) -> dict[str, tuple[str, int]]:
+    """SHA-256 and size of every download, as the built store will serve it (its dumps are
+    fixed once built), for the distributions of the dataset description."""
+    from .catalogue import dump
+
+    found = {}
+    for fmt in DOWNLOAD_FORMATS:
+        digest, size = hashlib.sha256(), 0
+        for chunk in dump(store, fmt):
+            digest.update(chunk)
+            size += len(chunk)
+        found[fmt.suffix] = (digest.hexdigest(), size)
+    return found
+
+
 def build(settings: Settings, out: Path) -> Manifest:
     """Parse, validate and write the store of ``settings``' sources to ``out``, atomically."""
     started = time.monotonic()
@@ -228,7 +243,7 @@ def build(settings: Settings, out: Path) -> Manifest:
         embedded = EmbeddedStore(store)
         for name, paths in sources.items():
             _check_literals(name, paths, embedded)
-        stats = statistics(embedded)
+        stats = replace(statistics(embedded), files=_checksums(embedded))
         indexed = build_index(embedded, scratch / INDEX_DIR)
         store.flush()
         del store  # close RocksDB before the directory moves

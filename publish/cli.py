@@ -11,6 +11,7 @@ import click
 from . import __version__
 from .config import Settings, from_environment, positive_limit
 from .errors import OutputError, ThbkgError
+from .formats import by_name, query_outputs
 from .lifecycle import exit_code_after_signal, exit_on_sigterm
 
 _existing = click.Path(path_type=Path, dir_okay=False)
@@ -118,7 +119,10 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     out = check_output(out or settings.inferred[0])
     inferred = reason_files(data or settings.data + settings.annotations, settings)
     write_atomically(inferred, out)
-    click.echo(f"consistent; wrote {len(inferred)} inferred triples to {out}", err=True)
+    click.echo(
+        f"consistent; wrote {len(inferred)} triples (inferred, and their provenance) to {out}",
+        err=True,
+    )
 
 
 @main.command()
@@ -261,6 +265,11 @@ def build(
     type=click.IntRange(1, 256),
     help="Worker threads in production mode; they share the one open store.",
 )
+@click.option(
+    "--proxy-hops",
+    type=click.IntRange(0, 16),
+    help="Reverse proxies in front whose X-Forwarded-* headers are trusted (THBKG_PROXY_HOPS).",
+)
 @click.pass_obj
 def serve(
     settings: Settings,
@@ -272,6 +281,7 @@ def serve(
     inferred: tuple[Path, ...],
     production: bool,
     workers: int,
+    proxy_hops: int | None,
 ) -> None:
     """Serve the graph as linked data: resource pages, downloads, the dataset description and
     the SPARQL endpoint.
@@ -292,6 +302,7 @@ def serve(
         raise click.UsageError("give one of --store, --sparql-endpoint and --data")
     if data:  # another data set: the shipped inferred graph and annotations do not belong to it
         settings = settings.with_overrides(data=data, inferred=inferred, annotations=())
+    settings = settings.with_overrides(proxy_hops=proxy_hops)
     if endpoint:
         site = open_endpoint(endpoint, settings)
     else:
@@ -326,7 +337,19 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
         raise click.BadParameter(str(exc)) from None
 
 
-_QUERY_OUTPUTS = ("table", "json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf")
+_QUERY_OUTPUTS = ("table", *query_outputs())
+
+
+def _outputs_help() -> str:
+    """The --format help, from the format table: which names each query form takes."""
+    by_form = {
+        form: ", ".join(n for n in _QUERY_OUTPUTS[1:] if form in by_name(n).forms)
+        for form in ("SELECT", "ASK", "CONSTRUCT")
+    }
+    return (
+        f"table (CONSTRUCT/DESCRIBE: Turtle); SELECT: {by_form['SELECT']}; "
+        f"ASK: {by_form['ASK']}; CONSTRUCT/DESCRIBE: {by_form['CONSTRUCT']}."
+    )
 
 
 @main.command()
@@ -337,8 +360,7 @@ _QUERY_OUTPUTS = ("table", "json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "
     type=click.Choice(_QUERY_OUTPUTS),
     default="table",
     show_default=True,
-    help="table (CONSTRUCT/DESCRIBE: Turtle); SELECT/ASK: json, xml, csv, tsv; "
-    "CONSTRUCT/DESCRIBE: ttl, jsonld, nt, rdf.",
+    help=_outputs_help(),
 )
 @click.option(
     "--timeout",

@@ -25,6 +25,16 @@ EUROVOC = Namespace("http://eurovoc.europa.eu/")
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
 EU_COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
 EU_LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
+# EU authority tables and vocabularies the dataset description (DCAT-AP) uses.
+EU_FILE_TYPE = Namespace("http://publications.europa.eu/resource/authority/file-type/")
+EU_DATA_THEME = Namespace("http://publications.europa.eu/resource/authority/data-theme/")
+EU_AVAILABILITY = Namespace(
+    "http://publications.europa.eu/resource/authority/planned-availability/"
+)
+ADMS_LICENCE_TYPE = Namespace("http://purl.org/adms/licencetype/")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+DCATAP = Namespace("http://data.europa.eu/r5r/")
 ELI_ACT = Namespace("http://data.europa.eu/eli/")
 # What the SPARQL endpoint's Service Description speaks of (not bound in our other outputs).
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")

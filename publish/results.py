@@ -119,15 +119,12 @@ def render(answer: Answer, output: str) -> bytes:
     fmt = formats.by_name(output)
     if fmt in (formats.SPARQL_XML, formats.RDFXML):
         _refuse_what_xml_cannot_carry(answer, fmt)
-    if answer.form in ("SELECT", "ASK"):
-        if fmt == formats.TSV and answer.form == "SELECT":
+    if fmt is not None and answer.form in fmt.forms:
+        if answer.form in formats.GRAPH_FORMS:
+            return answer.graph.serialize(format=fmt.rdflib, encoding="utf-8")
+        if fmt == formats.TSV:
             return to_tsv(answer)
-        if fmt in (formats.SPARQL_JSON, formats.SPARQL_XML) or (
-            fmt == formats.CSV and answer.form == "SELECT"
-        ):
-            return to_rdflib_result(answer).serialize(format=fmt.rdflib)
-    elif fmt in formats.RDF_FORMATS or fmt in formats.DATASET_FORMATS:
-        return answer.graph.serialize(format=fmt.rdflib, encoding="utf-8")
+        return to_rdflib_result(answer).serialize(format=fmt.rdflib)
     raise QueryError(f"the result of {answer.form} cannot be written as {output}")
 
 

@@ -152,7 +152,13 @@ def start_server(
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            # the store the in-process app reads (TEST_CACHE): one build, the same bytes
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                "THBKG_CACHE": str(TEST_CACHE),
+                **(env or {}),
+            },
         )
     process.log_path = Path(log_path)  # type: ignore[attr-defined]
     deadline = time.monotonic() + timeout

@@ -26,6 +26,8 @@ def test_every_route_is_in_the_routes_table(app) -> None:
         "/static/<path:filename>": "`/static/",
         "/sparql": "`/sparql`",
         "/sparql/": "`/sparql`",
+        "/robots.txt": "`/robots.txt`",
+        "/sitemap.xml": "`/sitemap.xml`",
     }
     for rule in app.url_map.iter_rules():
         assert rule.rule in documented, f"route {rule.rule} is not in the README's routes table"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Request
+from flask import Request, g, request
 
 LANGUAGES = ("en", "fr", "nl")
 DEFAULT = "en"
@@ -163,6 +163,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "qualified": "at least {n} value(s) that: {x}",
         "not": "not ({x})",
         "or": "either: {x}",
+        "equivalent_to": "Defined as (equivalent to)",
+        "disjoint_with": "Disjoint with",
+        "creator": "Creator",
+        "created": "Created",
+        "modified": "Modified",
+        "citation": "Cite as",
+        "versions": "Version history",
+        "inferred_marker": "inferred by the reasoner (graph/inferred), not stated in the source",
+        "inferred": "inferred",
     },
     "fr": {
         "site": "Recommandations de Myria sur la traite et le trafic",
@@ -318,6 +327,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "qualified": "au moins {n} valeur(s) qui : {x}",
         "not": "pas ({x})",
         "or": "soit : {x}",
+        "equivalent_to": "Définie comme (équivalente à)",
+        "disjoint_with": "Disjointe de",
+        "creator": "Auteur",
+        "created": "Créée le",
+        "modified": "Modifiée le",
+        "citation": "Citer comme",
+        "versions": "Historique des versions",
+        "inferred_marker": "déduit par le raisonneur (graph/inferred), non énoncé dans la source",
+        "inferred": "déduit",
     },
     "nl": {
         "site": "Aanbevelingen van Myria over mensenhandel en mensensmokkel",
@@ -482,6 +500,14 @@ def choose_language(request: Request) -> str:
         return request.accept_languages.best_match(LANGUAGES, default=DEFAULT) or DEFAULT
     except ValueError:  # a malformed header is no reason to fail the page
         return DEFAULT
+
+
+def language() -> str:
+    """The language of the current request's page, chosen once per request (kept on ``g``):
+    the page, its labels, its error message and its links all agree."""
+    if "thbkg_lang" not in g:
+        g.thbkg_lang = choose_language(request)
+    return g.thbkg_lang
 
 
 def translator(lang: str) -> Callable[[str], str]:

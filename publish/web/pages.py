@@ -15,11 +15,11 @@ from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, SKOS
 from ..annotations import tags
 from ..catalogue import Catalogue
 from ..describe import SPARQL_ENDPOINT
-from ..formats import HTML, RDF_FORMATS
+from ..formats import CSV, HTML, JSON, RDF_FORMATS
 from ..namespaces import BASE, DATASET, THB
-from . import docs, listing
-from .i18n import LANGUAGES, choose_language, translator
-from .responses import catalogue, conditional, href
+from . import docs, listing, schemaorg
+from .i18n import LANGUAGES, language, translator
+from .responses import catalogue, conditional, href, landing_alternative
 
 bp = Blueprint("pages", __name__)
 
@@ -41,11 +41,18 @@ class View:
     Values come from ``described``, the small graph the store answered for this page (a
     resource's description, or the dataset description), never from the whole dataset."""
 
-    def __init__(self, cat: Catalogue, lang: str, described: Graph | None = None) -> None:
+    def __init__(
+        self,
+        cat: Catalogue,
+        lang: str,
+        described: Graph | None = None,
+        inferred: frozenset[tuple] = frozenset(),
+    ) -> None:
         self.cat = cat
         self.lang = lang
         self.t = translator(lang)
         self.described = described if described is not None else Graph()
+        self.inferred = inferred  # the statements of ``described`` that graph/inferred holds
 
     def label(self, node: object) -> str:
         """A label in the page language, so templates never show a raw IRI."""
@@ -109,9 +116,22 @@ class View:
         graph = self.described
         props = sorted(set(graph.predicates(subject)), key=self.label)
         return [
-            (self.value(p), [self.value(o) for o in sorted(graph.objects(subject, p))])
+            (
+                self.value(p),
+                [self._marked(subject, p, o) for o in sorted(graph.objects(subject, p))],
+            )
             for p in props
         ]
+
+    def _values(self, graph: Graph, subject: object, prop: object) -> list[dict[str, object]]:
+        return [self._marked(subject, prop, o) for o in sorted(graph.objects(subject, prop))]
+
+    def _marked(self, subject: object, prop: object, node: object) -> dict[str, object]:
+        """A value, marked when the reasoner inferred the statement rather than the source."""
+        item = self.value(node)
+        if (subject, prop, node) in self.inferred:
+            item["inferred"] = True
+        return item
 
     def url(self, **changes: object) -> str:
         """This page's URL with some query parameters changed (None removes one)."""
@@ -125,12 +145,21 @@ class View:
 
 
 def _render(
-    template: str, path: str | None, title: str, described: Graph | None = None, **context: object
+    template: str,
+    path: str | None,
+    title: str,
+    described: Graph | None = None,
+    inferred: frozenset[tuple] = frozenset(),
+    **context: object,
 ) -> str:
     cat = catalogue()
-    lang = choose_language(request)
-    view = View(cat, lang, described)
-    formats = [(f, href(path, f.suffix)) for f in RDF_FORMATS] if path is not None else []
+    lang = language()
+    view = View(cat, lang, described, inferred)
+    # The landing page's data is the dataset description (where ``/`` sends RDF clients).
+    data_path = "dataset" if path is None else path
+    formats = [(f, href(data_path, f.suffix)) for f in RDF_FORMATS]
+    if data_path == "dataset":
+        context["schema_org"] = schemaorg.dataset(cat.description, lang)
     return render_template(
         template,
         v=view,
@@ -140,6 +169,7 @@ def _render(
         title=title,
         path=path,
         iri=BASE + path if path is not None else None,
+        canonical=BASE + path if path is not None else BASE,
         formats=formats,
         cat=cat,
         THB=THB,
@@ -154,9 +184,12 @@ def _render(
 @bp.route("/", methods=["GET"])
 def index() -> Response:
     """The landing page: search, facets with counts, charts, the list; CSV or JSON on request."""
+    elsewhere = landing_alternative()
+    if elsewhere is not None:
+        return elsewhere
     cat = catalogue()
     sel = listing.selection()
-    lang = choose_language(request)
+    lang = language()
     table = listing.wanted_table()
     if table is not None:
         return listing.table_response(table, sel, lang)
@@ -186,9 +219,10 @@ def index() -> Response:
     )
     response = conditional(body, HTML, vary=("Accept", "Accept-Language"))
     response.headers["Link"] = (
+        f'<{BASE}>; rel="canonical", '
         '</dataset>; rel="describedby", </.well-known/void>; rel="describedby", '
-        f'<{view.url(format="csv", page=None)}>; rel="alternate"; type="text/csv", '
-        f'<{view.url(format="json", page=None)}>; rel="alternate"; type="application/json"'
+        f'<{view.url(format="csv", page=None)}>; rel="alternate"; type="{CSV.media_type}", '
+        f'<{view.url(format="json", page=None)}>; rel="alternate"; type="{JSON.media_type}"'
     )
     return response
 
@@ -198,7 +232,7 @@ def render_resource(path: str) -> str:
     cat = catalogue()
     kind = cat.kind(path)
     iri = cat.iri(path)
-    lang = choose_language(request)
+    lang = language()
     title = cat.label(iri, lang)
     if kind in ("ontology", "shapes"):
         model = docs.ontology(cat, lang) if kind == "ontology" else docs.shapes(cat, lang)
@@ -252,7 +286,8 @@ def render_resource(path: str) -> str:
     if "listing" in context:
         context["rows"] = context["listing"].rows  # type: ignore[attr-defined]
     context["incoming"] = _incoming(cat, iri)
-    return _render(f"{kind}.html", path, title, described, **context)
+    inferred = cat.inferred_part(iri, described)
+    return _render(f"{kind}.html", path, title, described, inferred, **context)
 
 
 def _charts(sel: listing.Selection, lang: str, root: str | None = None) -> list[listing.Chart]:

@@ -22,29 +22,12 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from .. import formats
 from ..build import Site
 from ..config import Settings
-from ..errors import (
-    NotAcceptable,
-    Overloaded,
-    QueryError,
-    ThbkgError,
-    TooLarge,
-    UnsupportedMediaType,
-)
+from ..errors import NotAcceptable, QueryError, TooLarge, UnsupportedMediaType
 from ..namespaces import ENTAILMENT, SD, W3C_FORMATS, bind_prefixes, sparql_prologue
 from ..queries import load_queries
 from ..sparql import SparqlService
+from .responses import plain_text_errors
 
-#: The W3C format IRI (``http://www.w3.org/ns/formats/``) of each result format we write.
-_FORMAT_IRIS = {
-    formats.SPARQL_JSON: "SPARQL_Results_JSON",
-    formats.SPARQL_XML: "SPARQL_Results_XML",
-    formats.CSV: "SPARQL_Results_CSV",
-    formats.TSV: "SPARQL_Results_TSV",
-    formats.TURTLE: "Turtle",
-    formats.JSONLD: "JSON-LD",
-    formats.NTRIPLES: "N-Triples",
-    formats.RDFXML: "RDF_XML",
-}
 _READ_ONLY = "this endpoint is read-only: SPARQL Update operations are refused"
 
 #: What a result page asks the query service for: SPARQL JSON, or Turtle for a graph.
@@ -68,33 +51,18 @@ def service() -> SparqlService:
     return current_app.extensions["thbkg.sparql"]
 
 
-def _text(message: str, status: int) -> Response:
-    return Response(message.rstrip() + "\n", status, content_type=formats.TEXT.content_type)
-
-
-@bp.errorhandler(ThbkgError)
-def _domain_error(exc: ThbkgError) -> Response:
-    response = _text(exc.message, exc.http_status)
-    if isinstance(exc, Overloaded):
-        response.headers["Retry-After"] = str(exc.retry_after)
-    return response
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Response:
-    response = _text(exc.description or exc.name, exc.code or 400)
-    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-        response.allow.update(exc.valid_methods)
-    return response
+@bp.before_request
+def _plain_text_errors() -> None:
+    plain_text_errors()
 
 
 @bp.before_app_request
-def _outside_the_views() -> Response | None:
-    """Errors on /sparql that no view of ours raises, answered as ours are (text, CORS).
+def _outside_the_views() -> None:
+    """Errors on /sparql that no view of ours raises, answered as ours are (plain text).
 
     A method we do not route (PUT, DELETE ...) fails in routing, before any blueprint is
     chosen, and a path below ``/sparql/`` falls through to the resource route; both would get
-    the site's error page (HTML for a browser), the 405 without the CORS headers.
+    the site's error page (HTML for a browser).
     """
     path = request.path
     if path in ("/sparql", "/sparql/"):
@@ -102,7 +70,7 @@ def _outside_the_views() -> Response | None:
     elif path.startswith("/sparql/"):
         exc = NotFound(f"{path} is not part of the SPARQL endpoint; send queries to /sparql")
     else:
-        return None
+        return
     if isinstance(exc, MethodNotAllowed):
         exc = MethodNotAllowed(
             exc.valid_methods,
@@ -110,18 +78,13 @@ def _outside_the_views() -> Response | None:
             "this endpoint is read-only",
         )
     if isinstance(exc, HTTPException) and (exc.code or 0) >= 400:
-        return _cors(_http_error(exc))
-    return None
+        plain_text_errors()
+        raise exc
 
 
 @bp.after_request
-def _cors(response: Response) -> Response:
-    """Any origin may query: the data is public and the endpoint read-only and credential-free."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-    asked = request.headers.get("Access-Control-Request-Headers")
-    response.headers["Access-Control-Allow-Headers"] = asked or "Accept, Content-Type"
-    response.headers["Access-Control-Max-Age"] = "86400"
+def _negotiated(response: Response) -> Response:
+    """Every answer of the endpoint depends on ``Accept``."""
     response.vary.add("Accept")
     return response
 
@@ -213,7 +176,7 @@ def _negotiate(offers: tuple[formats.Format, ...]) -> formats.Format:
 
 
 def _describe_or_edit() -> Response:
-    chosen = _negotiate((*formats.RDF_FORMATS, formats.HTML))
+    chosen = _negotiate(formats.RESOURCE_OFFERS)
     if chosen == formats.HTML:
         return Response(editor_page(), 200, content_type=formats.HTML.content_type)
     graph = service_description(request.url_root.rstrip("/") + "/sparql")
@@ -223,11 +186,11 @@ def _describe_or_edit() -> Response:
 
 def _page_words() -> dict[str, object]:
     """What base.html needs for a translated page with a language switch."""
-    from .i18n import LANGUAGES, choose_language
+    from .i18n import LANGUAGES, language
     from .pages import View
     from .responses import catalogue
 
-    lang = choose_language(request)
+    lang = language()
     view = View(catalogue(), lang)
     return {"v": view, "t": view.t, "lang": lang, "languages": LANGUAGES}
 
@@ -304,8 +267,9 @@ def service_description(endpoint_iri: str) -> Graph:
     graph.add((node, SD.supportedLanguage, SD.SPARQL11Query))
     graph.add((node, SD.feature, SD.UnionDefaultGraph))
     graph.add((node, SD.defaultEntailmentRegime, ENTAILMENT.Simple))
-    for name in _FORMAT_IRIS.values():
-        graph.add((node, SD.resultFormat, W3C_FORMATS[name]))
+    for fmt in formats.ALL_FORMATS:
+        if fmt.forms and fmt.w3c_iri:
+            graph.add((node, SD.resultFormat, URIRef(fmt.w3c_iri)))
     limits = (
         f"Read-only; SERVICE is refused and FROM selects only this dataset's graphs; "
         f"queries stop after {core.settings.query_timeout:g} s and return at most "

@@ -8,16 +8,18 @@ rows, so no answer grows with the graph.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, ORG, OWL, RDFS, SKOS
+from rdflib.namespace import DCTERMS, ORG, OWL, RDFS, SKOS, XSD
 
 from .describe import DOWNLOAD_FORMATS, Statistics, describe_dataset, download_path
+from .errors import ThbkgError
 from .formats import JSONLD, Format
 from .jsonld import context, to_jsonld
 from .namespaces import (
@@ -36,9 +38,13 @@ LABEL_PROPERTIES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 LANGUAGES = ("en", "fr")
 #: Rows per page of a listing (landing page, an actor's or a theme's recommendations).
 PAGE_SIZE = 50
+#: At most this many nodes' labels are kept (the cache starts again when full).
+LABEL_CACHE = 65536
 #: At most this many resources are listed as linking to one resource.
 INCOMING_LIMIT = 200
-_LABELS = " ".join(f"<{p}>" for p in LABEL_PROPERTIES)
+# As FILTER(?lp IN (...)), never VALUES: Oxigraph joins an inner VALUES with the pattern
+# first, which then reads every label of the graph (seconds at 10,000 recommendations).
+_LABELS = ", ".join(f"<{p}>" for p in LABEL_PROPERTIES)
 
 # ---------------------------------------------------------------- queries (values are bound)
 
@@ -64,14 +70,13 @@ WHERE {{
   UNION {{ ?iri ?p1 ?b1 FILTER(isBlank(?b1)) ?b1 ?r1 ?b2 FILTER(isBlank(?b2)) ?b2 ?q2 ?v2 }}
   UNION {{ ?iri ?p1 ?b1 FILTER(isBlank(?b1)) ?b1 ?r1 ?b2 FILTER(isBlank(?b2))
            ?b2 ?r2 ?b3 FILTER(isBlank(?b3)) ?b3 ?q3 ?v3 }}
-  UNION {{ {{ ?iri ?p1 ?x }} UNION {{ ?iri ?p1 ?b1 FILTER(isBlank(?b1)) ?b1 ?r1 ?x }}
-           FILTER(isIRI(?x)) VALUES ?lp {{ {_LABELS} }} ?x ?lp ?label }}
+  UNION {{ ?iri ?p1 ?x FILTER(isIRI(?x)) ?x ?lp ?label FILTER(?lp IN ({_LABELS})) }}
+  UNION {{ ?iri ?p1 ?b1 FILTER(isBlank(?b1)) ?b1 ?r1 ?x FILTER(isIRI(?x))
+           ?x ?lp ?label FILTER(?lp IN ({_LABELS})) }}
 }}
 """
-# Labels of several nodes at once.
-LABELS = f"SELECT ?node ?label WHERE {{ VALUES ?lp {{ {_LABELS} }} ?node ?lp ?label }}"
-# Labels of ?node, by property, so the preferred property wins.
-LABELS_OF = f"SELECT ?lp ?label WHERE {{ VALUES ?lp {{ {_LABELS} }} ?node ?lp ?label }}"
+# Labels of ?node (bound to one or several nodes), by property, so the preferred one wins.
+LABELS_OF = f"SELECT ?node ?lp ?label WHERE {{ ?node ?lp ?label FILTER(?lp IN ({_LABELS})) }}"
 # One value of ?prop on ?node (the first in term order, so answers are stable).
 VALUE = "SELECT ?v WHERE { ?node ?prop ?v } ORDER BY ?v LIMIT 1"
 # Subjects that link to ?node by ?prop, in IRI order.
@@ -87,20 +92,34 @@ INCOMING = (
     "SELECT DISTINCT ?s ?p WHERE { ?s ?p ?node FILTER(!isBlank(?s)) } ORDER BY ?s ?p LIMIT "
     + str(INCOMING_LIMIT)
 )
-# Recommendations, with what the landing page shows of each; filters are added below.
-_RECOMMENDATIONS = """
-  ?r a thb:Recommendation .
-  OPTIONAL { ?r dcterms:identifier ?id }
-  OPTIONAL { ?r thb:text ?text }
-  OPTIONAL { ?r thb:year ?year }
-  OPTIONAL { ?r thb:sequence ?seq }
-  OPTIONAL { ?r thb:theme ?theme }
+# One page of recommendations in source order (year, sequence), then what a listing shows of
+# each; the filters below go in the inner query, LIMIT and OFFSET are added as integers.
+_PAGE = """
+SELECT ?r ?id ?text ?year ?seq ?theme WHERE {{
+  {{ SELECT DISTINCT ?r ?year ?seq WHERE {{
+       {filters}
+       ?r a thb:Recommendation .
+       OPTIONAL {{ ?r thb:year ?year }}
+       OPTIONAL {{ ?r thb:sequence ?seq }}
+     }} ORDER BY STR(?year) ?seq ?r LIMIT {limit} OFFSET {offset} }}
+  OPTIONAL {{ ?r dcterms:identifier ?id }}
+  OPTIONAL {{ ?r thb:text ?text }}
+  OPTIONAL {{ ?r thb:theme ?theme }}
+}} ORDER BY STR(?year) ?seq ?r
+"""
+# How many recommendations the filters keep.
+_COUNT = """
+SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE {{
+  {filters} ?r a thb:Recommendation .
+}}
 """
 _FILTERS = {
-    "theme": "FILTER EXISTS { ?r thb:theme/skos:broader* ?themeFilter }",
-    "actor": "FILTER EXISTS { ?r thb:addressedTo/org:subOrganizationOf* ?actorFilter }",
-    "year": "FILTER(STR(?year) = STR(?yearFilter))",
-    "report": "FILTER EXISTS { ?r dcterms:isPartOf ?reportFilter }",
+    # From the constant outwards (the themes below it, the actors part of it), then their
+    # recommendations: an index lookup each, where FILTER EXISTS would walk the path per row.
+    "theme": "?narrower skos:broader* ?themeFilter . ?r thb:theme ?narrower .",
+    "actor": "?part org:subOrganizationOf* ?actorFilter . ?r thb:addressedTo ?part .",
+    "year": "?r thb:year ?yearFilter .",
+    "report": "?r dcterms:isPartOf ?reportFilter .",
 }
 # The addressees of a page of recommendations.
 ADDRESSEES = "SELECT ?r ?a WHERE { ?r thb:addressedTo ?a } ORDER BY ?r ?a"
@@ -162,6 +181,7 @@ class Catalogue:
         self.shapes = shapes
         self.ontology = store.construct(NAMED_GRAPH, g=ONTOLOGY_GRAPH)
         self.graphs = tuple(stats.graphs)
+        self._labels: dict[object, dict[str, str]] = {}
         # Document-like resources serve a whole graph; every other resource its description.
         self.documents: dict[str, Callable[[], Graph]] = {
             "ontology": lambda: self.ontology,
@@ -175,6 +195,16 @@ class Catalogue:
         version_iri = self.ontology.value(ONTOLOGY, OWL.versionIRI)
         if path_of(version_iri):
             self.documents[path_of(version_iri)] = self.documents["ontology"]
+
+    def warm(self) -> None:
+        """Compute what the landing page shows (first page, themes, actors, years), so that
+        its first visitor does not wait for it; run in the background after start-up. A store
+        that fails here fails again, with its message, for the request that needs it."""
+        with contextlib.suppress(ThbkgError):
+            self.recommendations()
+            for lang in LANGUAGES:
+                self.actors_by_label(lang)
+            _ = self.theme_tree, self._years
 
     # ------------------------------------------------------------------ lookup
 
@@ -275,22 +305,35 @@ class Catalogue:
 
     # ------------------------------------------------------------------ labels
 
-    @lru_cache(maxsize=65536)  # noqa: B019 - bounded; the store never changes while served
     def labels(self, node: object) -> dict[str, str]:
         """Every label of ``node`` by language tag ('' for untagged), preferred property first."""
-        found: dict[str, str] = {}
-        if isinstance(node, URIRef):
-            rows = self.store.select(LABELS_OF, node=node)
-            for graph in (self.description, self.shapes):
-                rows += [
-                    {"lp": p, "label": o} for p in LABEL_PROPERTIES for o in graph.objects(node, p)
-                ]
-            rank = {p: i for i, p in enumerate(LABEL_PROPERTIES)}
-            for row in sorted(rows, key=lambda r: -rank[r["lp"]]):  # preferred overwrite
-                label = row["label"]
-                if isinstance(label, Literal):
-                    found[label.language or ""] = str(label)
-        return found
+        if node not in self._labels:
+            self.prefetch([node])
+        return self._labels.get(node, {})
+
+    def prefetch(self, nodes: Iterable[object]) -> None:
+        """Look up the labels of ``nodes`` in one query, into a bounded cache (the store never
+        changes while it is served)."""
+        wanted = sorted({n for n in nodes if isinstance(n, URIRef) and n not in self._labels})
+        if not wanted:
+            return
+        if len(self._labels) + len(wanted) > LABEL_CACHE:
+            self._labels.clear()
+        rows = self.store.select(LABELS_OF, node=wanted)
+        for graph in (self.description, self.shapes):
+            rows += [
+                {"node": n, "lp": p, "label": o}
+                for n in wanted
+                for p in LABEL_PROPERTIES
+                for o in graph.objects(n, p)
+            ]
+        rank = {p: i for i, p in enumerate(LABEL_PROPERTIES)}
+        found: dict[object, dict[str, str]] = {n: {} for n in wanted}
+        for row in sorted(rows, key=lambda r: -rank[r["lp"]]):  # preferred overwrite
+            label = row["label"]
+            if isinstance(label, Literal):
+                found[row["node"]][label.language or ""] = str(label)
+        self._labels.update(found)
 
     def label(self, node: object, lang: str) -> str:
         """A label in ``lang``, else in the other language, else untagged, else a short name."""
@@ -298,6 +341,7 @@ class Catalogue:
 
     # ------------------------------------------------------------------ listings
 
+    @lru_cache(maxsize=256)  # noqa: B019 - one page each; the store never changes while served
     def recommendations(
         self,
         *,
@@ -317,26 +361,20 @@ class Catalogue:
                 bindings[f"{name}Filter"] = value
                 filters.append(_FILTERS[name])
         if year is not None:
-            bindings["yearFilter"] = Literal(str(year))
+            bindings["yearFilter"] = Literal(str(year), datatype=XSD.gYear)
             filters.append(_FILTERS["year"])
-        where = _RECOMMENDATIONS + "\n".join(filters)
-        total = _integer(
-            self.store.select(f"SELECT (COUNT(DISTINCT ?r) AS ?n) WHERE {{ {where} }}", **bindings)[
-                0
-            ]["n"]
-        )
+        chosen = "\n".join(filters)
+        total = _integer(self.store.select(_COUNT.format(filters=chosen), **bindings)[0]["n"])
         pages = max(1, -(-total // size))
         page = min(max(1, page), pages)
-        rows = self.store.select(
-            f"SELECT ?r ?id ?text ?year ?seq ?theme WHERE {{ {where} }} "
-            f"ORDER BY STR(?year) ?seq ?id LIMIT {int(size)} OFFSET {int((page - 1) * size)}",
-            **bindings,
-        )
+        query = _PAGE.format(filters=chosen, limit=int(size), offset=int((page - 1) * size))
+        rows = self.store.select(query, **bindings)
         addressees: dict[object, list[URIRef]] = {}
         if rows:
             found = self.store.select(ADDRESSEES, r=[row["r"] for row in rows])
             for row in found:
                 addressees.setdefault(row["r"], []).append(row["a"])
+            self.prefetch([*(r["a"] for r in found), *(r.get("theme") for r in rows)])
         listing = [
             Recommendation(
                 iri=row["r"],
@@ -386,6 +424,7 @@ class Catalogue:
     @lru_cache(maxsize=8)  # noqa: B019
     def actors_by_label(self, lang: str) -> tuple[URIRef, ...]:
         """Every actor, sorted by its label in ``lang`` (the landing page's actor filter)."""
+        self.prefetch(self._instances(THB.Actor))
         return tuple(
             sorted(self._instances(THB.Actor), key=lambda a: self.label(a, lang).casefold())
         )

@@ -24,6 +24,8 @@ class Settings:
 
     data: tuple[Path, ...] = (ROOT / "data" / "annex2018.ttl",)
     inferred: tuple[Path, ...] = (ROOT / "data" / "annex2018.inferred.ttl",)
+    annotations: tuple[Path, ...] = (ROOT / "data" / "annotations.ttl",)
+    links: tuple[Path, ...] = (ROOT / "data" / "links.ttl",)
     ontology: Path = ROOT / "ontology" / "thbkg.ttl"
     shapes: Path = ROOT / "shapes" / "thbkg.shacl.ttl"
     authorities: Path = ROOT / "data" / "authorities.ttl"
@@ -37,9 +39,6 @@ class Settings:
     query_workers: int = 2  # query worker processes
     query_queue: int = 16  # queries running or waiting at once; more get 503 + Retry-After
     queries_per_client: int = 4  # of those, per client address; more get 429 + Retry-After
-    # Files of the graphs issue 10 adds (graph/annotations, graph/links); none by default.
-    annotations: tuple[Path, ...] = ()
-    links: tuple[Path, ...] = ()
     # Where `thbkg serve` without --store keeps the store it builds from the shipped data.
     cache: Path | None = None  # THBKG_CACHE; else $XDG_CACHE_HOME/thbkg or ~/.cache/thbkg
     endpoint_timeout: float = 10.0  # seconds a --sparql-endpoint may take to answer
@@ -66,8 +65,13 @@ class Settings:
         }
 
     def with_overrides(self, **overrides: object) -> Settings:
-        """A copy with the given fields replaced; ``None`` values are ignored."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        """A copy with the given fields replaced; ``None`` values are ignored. Other data
+        drops the annotations unless they are given too: the curators' tags belong to the
+        recommendations they were made on."""
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        if "data" in changes and "annotations" not in changes:
+            changes["annotations"] = ()
+        return replace(self, **changes)
 
 
 def _engine(name: str) -> str:

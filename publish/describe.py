@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, VOID, XSD
 
-from .formats import DATASET_FORMATS, JSONLD, NTRIPLES, RDFXML, TRIG, TURTLE, Format
+from .formats import CSV, DATASET_FORMATS, JSONLD, NTRIPLES, RDFXML, TRIG, TURTLE, Format
 from .namespaces import (
     BASE,
     DATASET,
@@ -249,4 +249,31 @@ def describe_dataset(stats: Statistics) -> Graph:
         add((dist, DCTERMS.license, LICENCE))
         if fmt in DATASET_FORMATS:
             add((dist, DCTERMS.description, Literal("Keeps the named graphs.", lang="en")))
+    # The table of recommendations, one row each, described by W3C CSVW metadata.
+    dist, url = distribution_iri(CSV), resource(download_path(CSV))
+    for triple in (
+        (ds, DCAT.distribution, dist),
+        (dist, RDF.type, DCAT.Distribution),
+        (
+            dist,
+            DCTERMS.title,
+            Literal(f"{TITLE['en']} (CSV, one row per recommendation)", lang="en"),
+        ),
+        (
+            dist,
+            DCTERMS.description,
+            Literal(
+                "UTF-8; its columns are mapped to our properties by the "
+                f"CSVW metadata {resource(download_path(CSV) + '-metadata.json')}.",
+                lang="en",
+            ),
+        ),
+        (dist, DCAT.accessURL, url),
+        (dist, DCAT.downloadURL, url),
+        (url, RDF.type, RDFS.Resource),
+        (dist, DCAT.mediaType, URIRef(CSV.iana)),
+        (URIRef(CSV.iana), RDF.type, DCTERMS.MediaType),
+        (dist, DCTERMS.license, LICENCE),
+    ):
+        add(triple)
     return g

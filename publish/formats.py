@@ -51,6 +51,10 @@ SPARQL_JSON = Format(
 SPARQL_XML = Format("xml", "application/sparql-results+xml", "srx", "xml")
 CSV = Format("csv", "text/csv", "csv", "csv")
 TSV = Format("tsv", "text/tab-separated-values", "tsv", "tsv")
+# Tables of recommendations (the landing page's list, the whole table) and their CSVW metadata.
+JSON = Format("json", "application/json", "json")
+CSVW_METADATA = Format("csvw", "application/csvm+json", "json")
+LIST_FORMATS = (CSV, JSON)
 
 # Request bodies the SPARQL 1.1 Protocol defines: accepted (or refused) by /sparql, never served.
 FORM_BODY = "application/x-www-form-urlencoded"

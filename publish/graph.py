@@ -12,10 +12,21 @@ from rdflib import Dataset, Graph
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.util import guess_format
 
-from .characters import forbidden_character
+from .characters import check_file
 from .config import Settings
 from .errors import LoadError, ValidationFailed
-from .namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, bind_prefixes
+from .namespaces import (
+    ANNOTATIONS_GRAPH,
+    DATA_GRAPH,
+    INFERRED_GRAPH,
+    LINKS_GRAPH,
+    ONTOLOGY_GRAPH,
+    bind_prefixes,
+    graph_iri,
+)
+
+# Generated graphs (by `thbkg reason`, `thbkg links`): a missing file is an empty graph.
+_GENERATED = {INFERRED_GRAPH, LINKS_GRAPH}
 
 
 def _location(exc: Exception) -> tuple[int, int] | None:
@@ -47,12 +58,7 @@ def parse_into(graph: Graph, path: Path, rdf_format: str | None = None) -> Graph
     if not path.is_file():
         raise LoadError(f"{path}: no such file")
     rdf_format = rdf_format or guess_format(str(path)) or "turtle"
-    try:
-        bad = forbidden_character(path.read_bytes().decode("utf-8", "replace"))
-    except OSError as exc:
-        raise LoadError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if bad:
-        raise LoadError(f"{path}:{bad}")
+    check_file(path)
     scratch = Graph()
     try:
         scratch.parse(path, format=rdf_format)
@@ -75,15 +81,14 @@ def load_graph(paths: Iterable[Path]) -> Graph:
 
 
 def load_dataset(settings: Settings) -> Dataset:
-    """The published dataset: data, ontology and (when present) inferred graphs, union default."""
+    """The published dataset: every named graph of ``settings.graph_sources()``, union default;
+    the generated ones (inferred, links) only when their files are there."""
     dataset = bind_prefixes(Dataset(default_union=True))
-    for path in settings.data:
-        parse_into(dataset.graph(DATA_GRAPH), path)
-    parse_into(dataset.graph(ONTOLOGY_GRAPH), settings.ontology)
-    inferred = dataset.graph(INFERRED_GRAPH)
-    for path in settings.inferred:
-        if Path(path).is_file():
-            parse_into(inferred, path)
+    for name, paths in settings.graph_sources().items():
+        graph = dataset.graph(graph_iri(name))
+        for path in paths:
+            if name not in _GENERATED or Path(path).is_file():
+                parse_into(graph, path)
     return dataset
 
 
@@ -107,7 +112,7 @@ class KnowledgeGraph:
             from .validate import validate_graph  # validate imports this module
 
             report = validate_graph(
-                knowledge.graph(DATA_GRAPH),
+                knowledge.graph(DATA_GRAPH) + knowledge.graph(ANNOTATIONS_GRAPH),
                 settings,
                 shapes=knowledge.shapes,
                 ontology=knowledge.graph(ONTOLOGY_GRAPH),
@@ -119,5 +124,5 @@ class KnowledgeGraph:
         return knowledge
 
     def graph(self, iri: object) -> Graph:
-        """One named graph (``DATA_GRAPH``, ``ONTOLOGY_GRAPH``, ``INFERRED_GRAPH``)."""
+        """One named graph (``DATA_GRAPH``, ``ONTOLOGY_GRAPH``, ``ANNOTATIONS_GRAPH`` ...)."""
         return self.dataset.graph(iri)

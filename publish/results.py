@@ -51,6 +51,19 @@ def to_tsv(answer: Answer) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
+class _Written(Literal):
+    """A literal rdflib's XML writer always writes: it drops falsy ones (0, false) as empty."""
+
+    def __bool__(self) -> bool:
+        return bool(str(self))
+
+
+def _writable(term: Identifier) -> Identifier:
+    if isinstance(term, Literal) and not term and str(term):
+        return _Written(str(term), lang=term.language, datatype=term.datatype, normalize=False)
+    return term
+
+
 def to_rdflib_result(answer: Answer) -> Result:
     """The answer as an rdflib Result, to reuse rdflib's JSON, XML and CSV writers."""
     result = Result(answer.form if answer.form in ("SELECT", "ASK") else "CONSTRUCT")
@@ -60,7 +73,7 @@ def to_rdflib_result(answer: Answer) -> Result:
         variables = [Variable(v) for v in answer.variables]
         result.vars = variables
         result.bindings = [
-            {v: t for v, t in zip(variables, row, strict=True) if t is not None}
+            {v: _writable(t) for v, t in zip(variables, row, strict=True) if t is not None}
             for row in answer.rows
         ]
     else:

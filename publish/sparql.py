@@ -446,6 +446,7 @@ class SparqlService:
                     f"the query ran longer than {self.settings.query_timeout:g} s, the "
                     "configured limit, before it could be sent to the SPARQL endpoint"
                 )
+            left = max(0.1, round(left, 1))  # a readable figure in a 504's message
             answer = self.remote.forward(form, text, selection, self.settings.max_rows, left)
             return output, render(answer, output)
 

@@ -192,7 +192,16 @@ class EmbeddedStore:
         )
 
     def select(self, query: str, **bindings: Identifier) -> list[dict[str, Identifier]]:
-        """Rows of a SELECT, each a dict of the bound variables."""
+        """Rows of a SELECT, each a dict of the bound variables.
+
+        A variable bound to a list is asked once per term (Oxigraph joins a ``VALUES`` list
+        with the whole graph), the rows in the list's order."""
+        for name, value in bindings.items():
+            if isinstance(value, list | tuple):
+                rows = []
+                for term in value:
+                    rows += self.select(query, **{**bindings, name: term})
+                return rows
         solutions = self._query(query, bindings)
         names = [v.value for v in solutions.variables]
         return [{n: from_oxigraph(s[n]) for n in names if s[n] is not None} for s in solutions]
@@ -226,9 +235,13 @@ class EmbeddedStore:
         bounded: the serializer writes into a small queue that the response drains.
         """
         quads = fmt in formats.DATASET_FORMATS
-        items = map(self.retyper.quad, self._quads(graph))
-        source = items if quads else (q.triple for q in items)
-        return _streamed(source, _OX_FORMATS[fmt.name])
+
+        def items() -> Iterator[object]:  # a generator, so the dump thread can close it
+            for quad in self._quads(graph):
+                retyped = self.retyper.quad(quad)
+                yield retyped if quads else retyped.triple
+
+        return _streamed(items(), _OX_FORMATS[fmt.name])
 
 
 class _QueueWriter:
@@ -273,6 +286,10 @@ def _streamed(items: Iterable[object], rdf_format: ox.RdfFormat) -> Iterator[byt
             out.put(None)
         except BaseException as exc:  # handed to the reader, which raises it
             out.put(exc)
+        finally:  # Oxigraph's iterators must be dropped on the thread that made them
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
     thread = threading.Thread(target=work, name="thbkg-dump", daemon=True)
     thread.start()
@@ -302,28 +319,38 @@ def _ntriples(term: Identifier) -> str:
 
 
 def bind_values(query: str, bindings: Mapping[str, Identifier | Sequence[Identifier]]) -> str:
-    """``query`` with its variables bound by VALUES blocks opening its WHERE clause.
+    """``query`` with its variables bound, as a prepared statement binds its parameters.
 
-    SPARQL's own way to bind values, the same for every store (Oxigraph's substitutions only
-    take projected variables, and an endpoint has no binding API): ``VALUES`` whose terms
-    Oxigraph's N-Triples writer escapes, so no value can change the query's shape. A list
-    binds a variable to each of its terms in turn. Our queries use bound variables in their
-    top-level group, where this equals substitution.
+    Each bound term is written by Oxigraph's N-Triples serializer (an IRI it refuses raises
+    ValueError, a literal is escaped), so no value can change the query's shape. A variable the
+    query projects, or one bound to a list of terms, is bound by a ``VALUES`` block opening the
+    WHERE clause (a list: each term in turn); any other is written in place of the variable, so
+    that every part of the query (each branch of a UNION too) starts from the constant: query
+    engines do not push an opening ``VALUES`` into a UNION, and would scan the whole graph.
     """
     if not bindings:
         return query
     match = _WHERE.search(query)
     if match is None:
         raise ValueError("a query with bindings needs a WHERE { ... } clause")
-    single = {k: v for k, v in bindings.items() if not isinstance(v, list | tuple)}
-    blocks = []
+    projection = query[: match.start()]
+    blocks, single = [], {}
+    for name, value in bindings.items():
+        token = re.compile(rf"[?$]{re.escape(name)}\b")
+        if isinstance(value, list | tuple):
+            blocks.append(f"VALUES ?{name} {{ {' '.join(_ntriples(t) for t in value)} }}")
+        elif token.search(projection):
+            single[name] = value
+        else:
+            written = _ntriples(value)
+            query = token.sub(lambda _, term=written: term, query)
     if single:
         names = " ".join(f"?{k}" for k in single)
         values = " ".join(_ntriples(v) for v in single.values())
         blocks.append(f"VALUES ({names}) {{ ({values}) }}")
-    for name, terms in bindings.items():
-        if isinstance(terms, list | tuple):
-            blocks.append(f"VALUES ?{name} {{ {' '.join(_ntriples(t) for t in terms)} }}")
+    if not blocks:
+        return query
+    match = _WHERE.search(query)
     return query[: match.end()] + " " + " ".join(blocks) + " " + query[match.end() :]
 
 

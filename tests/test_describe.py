@@ -17,6 +17,7 @@ from publish.describe import (
     describe_dataset,
     download_path,
 )
+from publish.formats import CSV
 from publish.graph import KnowledgeGraph, load_graph
 from publish.namespaces import BASE, DATA_GRAPH, DATASET, THB, resource
 
@@ -125,7 +126,9 @@ def test_a_distribution_per_download_format(description: Graph) -> None:
     found = {}
     for dist in description.objects(DATASET, DCAT.distribution):
         found[description.value(dist, DCAT.mediaType)] = description.value(dist, DCAT.downloadURL)
-    assert found == {URIRef(fmt.iana): resource(download_path(fmt)) for fmt in DOWNLOAD_FORMATS}
+    expected = {URIRef(fmt.iana): resource(download_path(fmt)) for fmt in DOWNLOAD_FORMATS}
+    expected[URIRef(CSV.iana)] = resource("download/thbkg.csv")  # the table, with CSVW metadata
+    assert found == expected
 
 
 def test_statistics_of_an_other_graph(tmp_path: Path, settings) -> None:

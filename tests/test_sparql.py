@@ -365,3 +365,17 @@ def test_relative_iris_resolve_against_our_base(service: SparqlService) -> None:
         service, "SELECT ?label WHERE { <actor/police> skos:prefLabel ?label } ORDER BY ?label"
     )
     assert {r["label"] for r in found} == {"Police", "Politie"}
+
+
+def test_xml_results_write_zero_and_false(service: SparqlService) -> None:
+    """Regression: rdflib's XML writer wrote 0 and false as empty literals (they are falsy),
+    so SPARQLStore read a count of 0 as ''."""
+    from xml.etree import ElementTree
+
+    body = service.query('SELECT (0 AS ?n) (false AS ?b) ("" AS ?e) WHERE {}', "xml")
+    ns = {"r": "http://www.w3.org/2005/sparql-results#"}
+    values = {
+        b.get("name"): b.find("r:literal", ns).text or ""
+        for b in ElementTree.fromstring(body).iterfind(".//r:binding", ns)
+    }
+    assert values == {"n": "0", "b": "false", "e": ""}

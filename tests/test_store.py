@@ -248,3 +248,14 @@ def test_bound_values_cannot_change_a_query() -> None:
         "SELECT ?id WHERE { ?r dcterms:identifier ?id }", r=URIRef(BASE + "recommendation/2018-32")
     )
     assert rows == [{"id": Literal("2018/32")}]
+
+
+def test_downloads_stream_from_the_store(client) -> None:
+    """No download is built in memory first: the body is a stream with no Content-Length."""
+    for name in ("thbkg.ttl", "thbkg.nt", "thbkg.trig", "thbkg.rdf", "thbkg.jsonld"):
+        response = client.get(f"/download/{name}", buffered=False)
+        assert response.status_code == 200
+        assert response.is_streamed and "Content-Length" not in response.headers, name
+        first = next(iter(response.response))
+        assert first, name
+        response.close()

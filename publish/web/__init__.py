@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import Flask
 
 from ..build import Site, cached_store, open_built
@@ -18,7 +20,7 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     Every request reads through the site's store; only small, fixed-size things (the dataset
     description, the ontology and shapes documents) are prepared here, once.
     """
-    from . import headers, pages, resources, responses
+    from . import headers, listing, pages, resources, responses
 
     settings = settings or from_environment()
     site = site or open_built(cached_store(settings), settings)
@@ -26,7 +28,10 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     shapes = load_graph([settings.shapes])
-    app.extensions["thbkg.catalogue"] = Catalogue(site.store, site.stats, shapes, site.version)
+    cat = Catalogue(site.store, site.stats, shapes, site.version)
+    app.extensions["thbkg.catalogue"] = cat
+    threading.Thread(target=cat.warm, name="thbkg-warm-pages", daemon=True).start()
+    listing.init_app(app, site)
     responses.init_app(app)
     headers.init_app(app)
     app.register_blueprint(pages.bp)

@@ -10,6 +10,8 @@ mistake is a 4xx, a query stopped by a limit a 503 (429 for a client over its sh
 from __future__ import annotations
 
 import atexit
+import json
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from rdflib import BNode, Graph, Literal, URIRef
@@ -44,6 +46,9 @@ _FORMAT_IRIS = {
     formats.RDFXML: "RDF_XML",
 }
 _READ_ONLY = "this endpoint is read-only: SPARQL Update operations are refused"
+
+#: What a result page asks the query service for: SPARQL JSON, or Turtle for a graph.
+_FOR_A_PAGE = f"{formats.SPARQL_JSON.media_type}, {formats.TURTLE.media_type};q=0.9"
 
 bp = Blueprint("sparql", __name__)
 
@@ -171,14 +176,27 @@ def endpoint() -> Response:
     # ``format=`` (a name, suffix or media type) overrides Accept when the query form can take
     # it; the worker decides, since only it knows the form. Clients such as SPARQLWrapper also
     # send names we do not use: those fall back to Accept.
+    # A person following a link (a browser preferring HTML to every result format) gets the
+    # result as a page: asked of the service as SPARQL JSON, or Turtle for a graph.
+    page = (
+        "format" not in params
+        and formats.negotiate(
+            request.headers.get("Accept"),
+            (*formats.RESULT_FORMATS, *formats.RDF_FORMATS, formats.HTML),
+        )
+        == formats.HTML
+    )
     output, body = service().answer(
         queries[0],
         tuple(params.getlist("default-graph-uri")),
         tuple(params.getlist("named-graph-uri")),
-        accept=request.headers.get("Accept"),
-        format_override=params.get("format"),
+        accept=_FOR_A_PAGE if page else request.headers.get("Accept"),
+        format_override=None if page else params.get("format"),
         client=request.remote_addr,
     )
+    if page:
+        html = _results_page(queries[0], output, body)
+        return Response(html, 200, content_type=formats.HTML.content_type)
     return Response(body, 200, content_type=formats.by_name(output).content_type)
 
 
@@ -203,11 +221,69 @@ def _describe_or_edit() -> Response:
     return Response(body, 200, content_type=chosen.content_type)
 
 
+def _page_words() -> dict[str, object]:
+    """What base.html needs for a translated page with a language switch."""
+    from .i18n import LANGUAGES, choose_language
+    from .pages import View
+    from .responses import catalogue
+
+    lang = choose_language(request)
+    view = View(catalogue(), lang)
+    return {"v": view, "t": view.t, "lang": lang, "languages": LANGUAGES}
+
+
+def _results_page(text: str, output: str, body: bytes) -> str:
+    """A query's result as a page, for a person following a link without JavaScript."""
+    words = _page_words()
+    table: list[list[dict[str, str | None]]] = []
+    variables: list[str] = []
+    boolean = graph = None
+    form = "CONSTRUCT"
+    if output == formats.SPARQL_JSON.name:
+        doc = json.loads(body)
+        if "boolean" in doc:
+            form, boolean = "ASK", doc["boolean"]
+        else:
+            form, variables = "SELECT", doc["head"]["vars"]
+            view = words["v"]
+            for binding in doc["results"]["bindings"]:
+                row = []
+                for var in variables:
+                    cell = binding.get(var)
+                    if cell is None:
+                        row.append({"text": "", "href": None})
+                    elif cell["type"] == "uri":
+                        row.append({"text": cell["value"], "href": view.href_of(cell["value"])})
+                    else:
+                        row.append(
+                            {"text": cell["value"], "href": None, "lang": cell.get("xml:lang")}
+                        )
+                table.append(row)
+    else:
+        graph = body.decode("utf-8")
+    offers = formats.RDF_FORMATS if form == "CONSTRUCT" else formats.RESULT_FORMATS
+    if form == "ASK":
+        offers = (formats.SPARQL_JSON, formats.SPARQL_XML)
+    query_url = request.base_url + "?" + urlencode({"query": text})
+    return render_template(
+        "sparql_results.html",
+        **words,
+        query=text,
+        form=form,
+        variables=variables,
+        table=table,
+        boolean=boolean,
+        graph=graph,
+        downloads=[(f, f"{query_url}&{urlencode({'format': f.name})}") for f in offers],
+    )
+
+
 def editor_page() -> str:
     """YASGUI over this endpoint, our prefixes filled in, every stored query one click away."""
     settings = service().settings
     return render_template(
         "sparql.html",
+        **_page_words(),
         prologue=sparql_prologue(),
         queries=current_app.extensions["thbkg.queries"],
         endpoint=request.url_root.rstrip("/") + "/sparql",

@@ -98,6 +98,10 @@ def build_links(source: Graph) -> Graph:
         typedoc, year, number = match.groups()
         for lang, name in TYPEDOCS[typedoc].items():
             links.add((iri, RDFS.label, Literal(f"{name} {year}/{number}", lang=lang)))
+    # A statement the data already makes is not repeated: a triple in two named graphs would
+    # come twice out of Oxigraph's union default graph (a bag, where SPARQL wants a merge).
+    for triple in [t for t in links if t in source]:
+        links.remove(triple)
     return links
 
 

@@ -338,18 +338,14 @@ def _normalised(doc: dict, text: str) -> object:
     return sorted(rows, key=json.dumps)  # ties of ORDER BY come in either order
 
 
-# Found by this test, not fixed here: where a statement is in two named graphs (an external
-# label in graph/links and in graph/data), Oxigraph's union default graph gives it twice (a
-# bag), rdflib once (an RDF merge, as SPARQL's union default graph should); reported.
-_UNION_BAG = pytest.mark.xfail(strict=True, reason="Oxigraph's union default graph is a bag")
+# Found by this test, not fixed here: Oxigraph stores every integer-derived XSD literal as
+# xsd:integer (oxigraph/oxigraph#526), so thb:article's "9"^^xsd:positiveInteger comes out of a
+# SELECT as "9"^^xsd:integer; descriptions and pages restore the type (store.Retyper), a SELECT
+# cannot know which property a variable came from.
+_DERIVED_INTEGER = pytest.mark.xfail(strict=True, reason="Oxigraph canonicalises xsd:integer")
 _QUERY_PATHS = [
-    pytest.param(p, marks=_UNION_BAG)
-    if p.stem
-    in (
-        "annotations-by-directive-article",
-        "annotations-investigative-capacity",
-        "links-by-country",
-    )
+    pytest.param(p, marks=_DERIVED_INTEGER)
+    if p.stem == "annotations-by-directive-article"
     else p
     for p in sorted(QUERIES.glob("*.rq"))
 ]

@@ -247,7 +247,7 @@ def test_a_runaway_query_is_stopped_at_the_limit(store: Path) -> None:
         start = time.monotonic()
         with pytest.raises(QueryTimeout, match="longer than 1 s"):
             service.query(RUNAWAY, "json")
-        assert time.monotonic() - start < 2
+        assert time.monotonic() - start < 3  # the limit, and a loaded machine's slack
         found = rows(
             service, "SELECT ?id WHERE { ?r dcterms:identifier '2018/42' ; dcterms:identifier ?id }"
         )

@@ -344,9 +344,7 @@ def _normalised(doc: dict, text: str) -> object:
 # cannot know which property a variable came from.
 _DERIVED_INTEGER = pytest.mark.xfail(strict=True, reason="Oxigraph canonicalises xsd:integer")
 _QUERY_PATHS = [
-    pytest.param(p, marks=_DERIVED_INTEGER)
-    if p.stem == "annotations-by-directive-article"
-    else p
+    pytest.param(p, marks=_DERIVED_INTEGER) if p.stem == "annotations-by-directive-article" else p
     for p in sorted(QUERIES.glob("*.rq"))
 ]
 

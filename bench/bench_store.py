@@ -125,16 +125,27 @@ class Client:
         self.connection: http.client.HTTPConnection | None = None
 
     def get(self, path: str, accept: str) -> tuple[int, bytes]:
-        if self.connection is None:
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, self.timeout)
-        try:
-            self.connection.request("GET", path, headers={"Accept": accept})
-            response = self.connection.getresponse()
-            return response.status, response.read()
-        except (OSError, http.client.HTTPException):
+        """GET on the kept-alive connection; once more on a fresh one if the server had closed
+        it (the usual keep-alive race), never more."""
+        for attempt in (1, 2):
+            if self.connection is None:
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, self.timeout)
+            try:
+                self.connection.request("GET", path, headers={"Accept": accept})
+                response = self.connection.getresponse()
+                return response.status, response.read()
+            except (OSError, http.client.HTTPException) as exc:
+                self.close()
+                if attempt == 2 or not isinstance(
+                    exc, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError
+                ):
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.connection is not None:
             self.connection.close()
             self.connection = None
-            raise
 
 
 # ------------------------------------------------------------------ data
@@ -341,7 +352,7 @@ def measure_interleaved(
                 system.answers[name] = fingerprint(name, body)
                 for _ in range(warmup - 1):
                     ask_once(clients[system.name], system, name, rec)
-            except (RuntimeError, OSError) as exc:
+            except (RuntimeError, OSError, http.client.HTTPException) as exc:
                 failed.add((system.name, name))
                 system.notes.append(f"{name}: {str(exc).splitlines()[0][:200]}")
     rounds = max(1, min(rounds, runs))
@@ -356,9 +367,11 @@ def measure_interleaved(
                     system.queries[name] += sample_seconds(
                         lambda c=client, s=system, n=name: ask_once(c, s, n, rec), share
                     )
-                except (RuntimeError, OSError) as exc:
+                except (RuntimeError, OSError, http.client.HTTPException) as exc:
                     failed.add((system.name, name))
                     system.notes.append(f"{name}: {str(exc).splitlines()[0][:200]}")
+    for client in clients.values():
+        client.close()
 
 
 def measure_alone(system: System, rec: str, runs: int, budget: float, timeout: float) -> None:
@@ -503,8 +516,11 @@ def bench_size(
         for system in systems:
             if system.name.startswith("thbkg"):
                 print(f"measuring dereferencing on {system.name}", flush=True)
-                measure_deref(system, path, args.runs * 10, args.requests, args.query_timeout)
-                measure_search(system, args.runs, args.query_timeout)
+                try:
+                    measure_deref(system, path, args.runs * 10, args.requests, args.query_timeout)
+                    measure_search(system, args.runs, args.query_timeout)
+                except (RuntimeError, OSError, http.client.HTTPException) as exc:
+                    system.notes.append(f"dereferencing: {exc!r}"[:300])
         for system in systems:
             if system.name == THBKG_STORE:
                 system.answers["in-process ASK"] = in_process_ask(store, args.runs * 50)

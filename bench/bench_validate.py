@@ -6,7 +6,9 @@ Each size is generated once by bench/generate.py into --dir (kept between runs),
 validated by `validate_graph` (SPARQL constraints once each, core constraints in chunks, in
 parallel processes). With --whole-up-to N, sizes up to N are also validated by one pySHACL run
 over the whole graph (`validate_whole`, what thbkg did before), and the two reports are compared.
-Printed, not asserted: one run per figure, wall-clock seconds, with the machine's load."""
+Printed, not asserted: one run per figure; wall-clock seconds, the CPU seconds spent (this
+process and its workers: on an idle machine with W cores the wall time approaches cpu / W), peak
+memory of one process, and the machine's load average (other work on it slows every figure)."""
 
 from __future__ import annotations
 
@@ -42,27 +44,36 @@ def _peak_mb() -> float:
     return max(own, children) / 1024
 
 
+def _cpu_seconds() -> float:
+    """User + system time of this process and of its finished workers."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--workers", type=int, default=None, help="processes (default: cores)")
     parser.add_argument("--chunk-size", type=int, default=CHUNK_SIZE)
     parser.add_argument("--whole-up-to", type=int, default=0, help="also run validate_whole")
-    parser.add_argument("--dir", type=Path, default=Path("/tmp/thbkg-bench"))
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/thbkg-validate-bench"))
     args = parser.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)
     settings = Settings()
     shapes, ontology = load_graph([settings.shapes]), load_graph([settings.ontology])
     workers = args.workers or os.cpu_count()
     print(f"{os.cpu_count()} cores, {workers} workers, chunks of {args.chunk_size}")
-    header = f"{'recommendations':>15} {'triples':>9} {'parse s':>8} {'validate s':>10}"
+    header = (
+        f"{'recommendations':>15} {'triples':>9} {'parse s':>8} {'validate s':>10} {'cpu s':>7}"
+    )
     print(header + f" {'whole s':>8} {'same':>5} {'peak MB':>8} {'load':>5}")
     for size in args.sizes:
         path = _generated(args.dir, size)
         start = time.perf_counter()
         data = load_graph([path])
         parsed = time.perf_counter() - start
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _cpu_seconds()
         report = validate_graph(
             data,
             settings,
@@ -71,7 +82,7 @@ def main() -> None:
             chunk_size=args.chunk_size,
             workers=args.workers,
         )
-        validated = time.perf_counter() - start
+        validated, cpu = time.perf_counter() - start, _cpu_seconds() - cpu
         whole, same = "-", "-"
         if size <= args.whole_up_to:
             start = time.perf_counter()
@@ -79,7 +90,8 @@ def main() -> None:
             whole, same = f"{time.perf_counter() - start:.1f}", str(reference == report)
         verdict = "" if report.conforms else f"  ({len(report.results)} results!)"
         print(
-            f"{size:>15} {len(data):>9} {parsed:>8.1f} {validated:>10.1f} {whole:>8} {same:>5}"
+            f"{size:>15} {len(data):>9} {parsed:>8.1f} {validated:>10.1f} {cpu:>7.1f}"
+            f" {whole:>8} {same:>5}"
             f" {_peak_mb():>8.0f} {os.getloadavg()[0]:>5.1f}{verdict}",
             flush=True,
         )

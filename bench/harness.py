@@ -202,7 +202,22 @@ def common_arguments(parser) -> None:
     parser.add_argument(
         "--query-timeout", type=float, default=10.0, help="THBKG_QUERY_TIMEOUT of the server"
     )
+    parser.add_argument(
+        "--query-queue",
+        type=int,
+        default=64,
+        help="THBKG_QUERY_QUEUE of the server, and THBKG_QUERIES_PER_CLIENT: every client of "
+        "these scripts comes from 127.0.0.1, one address (default 64)",
+    )
 
 
 def server_env(args) -> dict[str, str]:
-    return {"THBKG_ENGINE": args.engine, "THBKG_QUERY_TIMEOUT": str(args.query_timeout)}
+    """The server's settings. Every simulated client comes from 127.0.0.1, so the per-client
+    cap is the whole queue (``--query-queue``, 64 by default: the parser attack's 50 copies)."""
+    queue = str(args.query_queue)
+    return {
+        "THBKG_ENGINE": args.engine,
+        "THBKG_QUERY_TIMEOUT": str(args.query_timeout),
+        "THBKG_QUERY_QUEUE": queue,
+        "THBKG_QUERIES_PER_CLIENT": queue,
+    }

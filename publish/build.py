@@ -21,7 +21,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -29,16 +29,18 @@ from rdflib import Graph, URIRef
 from rdflib.util import guess_format
 
 from . import __version__, formats
+from .characters import check_file
 from .config import Settings
-from .describe import Statistics, statistics
+from .describe import DOWNLOAD_FORMATS, Statistics, statistics
 from .errors import LoadError, StoreRefused, StoreUnavailable, ValidationFailed
 from .graph import load_graph, parse_into
 from .namespaces import bind_prefixes, graph_iri
+from .search import INDEX_DIR, build_index
 from .store import OXIGRAPH_DIR, EmbeddedStore, RemoteStore, Store
 
 MANIFEST = "manifest.json"
 #: The layout version of a store directory; a store of another layout must be rebuilt.
-LAYOUT = 1
+LAYOUT = 3  # 2: with the search index (search/); 3: the downloads' checksums in the figures
 #: Named graphs that pySHACL validates (the ontology is the shapes' vocabulary; the inferred
 #: graph is what the reasoner entails from a graph that was validated).
 VALIDATED = ("data", "annotations", "links")
@@ -139,6 +141,7 @@ def _syntax(path: Path, rdf_format: ox.RdfFormat, exc: SyntaxError) -> LoadError
 
 def _load(store: ox.Store, path: Path, name: URIRef) -> None:
     """Bulk-load one file into a named graph with Oxigraph's own parser."""
+    check_file(path)  # the inferred graph reaches the store without rdflib's parse_into
     rdf_format = _format(path)
     try:
         store.bulk_load(path=str(path), format=rdf_format, to_graph=ox.NamedNode(str(name)))
@@ -199,6 +202,21 @@ def _check_literals(name: str, paths: Iterable[Path], store: EmbeddedStore) -> N
     )
 
 
+def _checksums(store: EmbeddedStore) -> dict[str, tuple[str, int]]:
+    """SHA-256 and size of every download, as the built store will serve it (its dumps are
+    fixed once built), for the distributions of the dataset description."""
+    from .catalogue import dump
+
+    found = {}
+    for fmt in DOWNLOAD_FORMATS:
+        digest, size = hashlib.sha256(), 0
+        for chunk in dump(store, fmt):
+            digest.update(chunk)
+            size += len(chunk)
+        found[fmt.suffix] = (digest.hexdigest(), size)
+    return found
+
+
 def build(settings: Settings, out: Path) -> Manifest:
     """Parse, validate and write the store of ``settings``' sources to ``out``, atomically."""
     started = time.monotonic()
@@ -225,7 +243,8 @@ def build(settings: Settings, out: Path) -> Manifest:
         embedded = EmbeddedStore(store)
         for name, paths in sources.items():
             _check_literals(name, paths, embedded)
-        stats = statistics(embedded)
+        stats = replace(statistics(embedded), files=_checksums(embedded))
+        indexed = build_index(embedded, scratch / INDEX_DIR)
         store.flush()
         del store  # close RocksDB before the directory moves
         manifest = {
@@ -238,6 +257,7 @@ def build(settings: Settings, out: Path) -> Manifest:
             "validation": verdict,
             "graphs": {str(graph_iri(n)): stats.graphs.get(graph_iri(n), 0) for n in sources},
             "void": stats.to_json(),
+            "search": {"directory": INDEX_DIR, "recommendations": indexed},
         }
         manifest["buildSeconds"] = round(time.monotonic() - started, 3)
         (scratch / MANIFEST).write_text(
@@ -351,13 +371,14 @@ class Site:
     store: Store
     stats: Statistics
     version: str
+    search: Path | None = None  # the search index built with the store, if there is one
 
 
 def open_built(location: Path, settings: Settings) -> Site:
     """A built store, checked (read_manifest) and opened read-only; nothing is validated again."""
     manifest = read_manifest(location, settings)
     version = hashlib.sha256(json.dumps(manifest.data, sort_keys=True).encode()).hexdigest()
-    return Site(EmbeddedStore.open(location), manifest.statistics, version)
+    return Site(EmbeddedStore.open(location), manifest.statistics, version, location / INDEX_DIR)
 
 
 def open_endpoint(url: str, settings: Settings) -> Site:

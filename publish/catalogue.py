@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, RDFS, SKOS, XSD
 
 from .describe import DOWNLOAD_FORMATS, Statistics, describe_dataset, download_path
@@ -29,8 +29,10 @@ from .namespaces import (
     ONTOLOGY_GRAPH,
     SHAPES,
     THB,
+    bind_prefixes,
     short,
 )
+from .namespaces import INFERRED_GRAPH as INFERRED
 from .store import Store
 
 # The properties whose values name a resource, most preferred first.
@@ -75,6 +77,9 @@ WHERE {{
            ?x ?lp ?label FILTER(?lp IN ({_LABELS})) }}
 }}
 """
+# The statements of graph ?g (graph/inferred) out of ?iri, and into it.
+GRAPH_OUT = "SELECT ?p ?o WHERE { GRAPH ?g { ?iri ?p ?o } }"
+GRAPH_IN = "SELECT ?s ?p WHERE { GRAPH ?g { ?s ?p ?iri } }"
 # Labels of ?node (bound to one or several nodes), by property, so the preferred one wins.
 LABELS_OF = f"SELECT ?node ?lp ?label WHERE {{ ?node ?lp ?label FILTER(?lp IN ({_LABELS})) }}"
 # One value of ?prop on ?node (the first in term order, so answers are stable).
@@ -161,6 +166,23 @@ def serialise(graph: Graph, fmt: Format, *, first: str | None = None) -> bytes:
     if fmt == JSONLD:
         return to_jsonld(graph, first=first).encode("utf-8")
     return graph.serialize(format=fmt.rdflib, encoding="utf-8")
+
+
+def dump(store: Store, fmt: Format, graph: URIRef | None = None) -> Iterator[bytes]:
+    """The whole published graph (or one named graph) in ``fmt``, as a download serves it:
+    TriG and N-Quads keep the named graphs, JSON-LD carries our context. ``thbkg build``
+    hashes these very bytes for the dataset description's checksums."""
+    chunks = store.dump(fmt, graph)
+    if fmt != JSONLD:
+        return chunks
+    head = json.dumps(context(), ensure_ascii=False)[:-1]  # without the closing brace
+
+    def wrapped() -> Iterator[bytes]:
+        yield (head + ', "@graph": ').encode("utf-8")
+        yield from chunks
+        yield b"}\n"
+
+    return wrapped()
 
 
 def _integer(term: object) -> int:
@@ -251,8 +273,34 @@ class Catalogue:
     # ------------------------------------------------------------------ descriptions
 
     def describe(self, iri: URIRef) -> Graph:
-        """Concise Bounded Description of ``iri`` plus the labels of the resources it links to."""
-        return self.store.construct(DESCRIBE, iri=iri)
+        """Concise Bounded Description of ``iri``, the labels of the resources it links to, and
+        the statements of our data that link to it (at most ``INCOMING_LIMIT``, in IRI order).
+
+        The incoming links are what a link-traversal client needs to go from an actor, a theme
+        or a report to its recommendations: nothing else in their description points there."""
+        described = self.store.construct(DESCRIBE, iri=iri)
+        for subject, prop in self.incoming(iri):
+            described.add((subject, prop, iri))
+        return described
+
+    def inferred_part(self, iri: URIRef, described: Graph) -> frozenset[tuple]:
+        """The statements of ``described`` (``iri``'s description) that ``graph/inferred``
+        holds: what the reasoner entails and the source does not say."""
+        found = {(iri, r["p"], r["o"]) for r in self.store.select(GRAPH_OUT, iri=iri, g=INFERRED)}
+        found |= {(r["s"], r["p"], iri) for r in self.store.select(GRAPH_IN, iri=iri, g=INFERRED)}
+        return frozenset(t for t in found if t in described)
+
+    def dataset_of(self, path: str) -> Dataset:
+        """A resource's description as a dataset: what the sources state in the default graph,
+        what the reasoner inferred in the named graph ``graph/inferred`` (for TriG, N-Quads)."""
+        graph = self.graph_of(path)
+        iri = self.iri(path)
+        inferred = self.inferred_part(iri, graph) if path not in self.documents else frozenset()
+        dataset = bind_prefixes(Dataset())
+        named = dataset.graph(INFERRED)
+        for triple in graph:
+            (named if triple in inferred else dataset).add(triple)
+        return dataset
 
     def is_graph(self, path: str) -> bool:
         """Whether a path names one of our named graphs (served streamed, never held)."""
@@ -268,22 +316,13 @@ class Catalogue:
     def representation(self, path: str, fmt: Format) -> bytes:
         """The bytes of a resource in an RDF format, computed once per (path, format)."""
         iri = self.iri(path)
+        if fmt.dataset:
+            return self.dataset_of(path).serialize(format=fmt.rdflib, encoding="utf-8")
         return serialise(self.graph_of(path), fmt, first=str(iri) if iri else None)
 
     def stream(self, fmt: Format, graph: URIRef | None = None) -> Iterator[bytes]:
-        """The whole published graph (or one named graph) in ``fmt``, streamed from the store;
-        TriG and N-Quads keep the named graphs, JSON-LD carries our context."""
-        chunks = self.store.dump(fmt, graph)
-        if fmt != JSONLD:
-            return chunks
-        head = json.dumps(context(), ensure_ascii=False)[:-1]  # without the closing brace
-
-        def wrapped() -> Iterator[bytes]:
-            yield (head + ', "@graph": ').encode("utf-8")
-            yield from chunks
-            yield b"}\n"
-
-        return wrapped()
+        """The whole published graph (or one named graph) in ``fmt``, streamed from the store."""
+        return dump(self.store, fmt, graph)
 
     def etag(self, what: str) -> str:
         """A strong ETag for a streamed document: the store's version and what was asked."""

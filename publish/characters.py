@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
+
+from .errors import LoadError
 
 _FORBIDDEN = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 _RAW = re.compile(f"[{_FORBIDDEN}]")
@@ -47,6 +50,16 @@ def forbidden_character(text: str) -> str | None:
         f"{line}:{column}: U+{code:04X} ({_name(code)}) cannot be published: XML (RDF/XML, "
         "SPARQL XML results) cannot carry it; remove it from the file"
     )
+
+
+def check_file(path: Path) -> None:
+    """LoadError (file:line:column) when the file holds a character XML cannot carry."""
+    try:
+        bad = forbidden_character(Path(path).read_bytes().decode("utf-8", "replace"))
+    except OSError as exc:
+        raise LoadError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if bad:
+        raise LoadError(f"{path}:{bad}")
 
 
 def forbidden_in_terms(terms: Iterable[object]) -> str | None:

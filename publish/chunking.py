@@ -60,18 +60,24 @@ def _nested_shapes(shapes: Graph) -> set[Node]:
     return nested
 
 
-def _path_reason(shapes: Graph, path: Node) -> str | None:
+def _forward(shapes: Graph, path: Node) -> bool:
+    """Whether ``path`` only ever follows triples forward (no inverse step anywhere)."""
     if isinstance(path, URIRef):
-        return None
-    inverse = shapes.value(path, SH.inversePath)
-    if isinstance(inverse, URIRef):
-        return None
-    alternatives = shapes.value(path, SH.alternativePath)
-    if alternatives is not None and all(
-        isinstance(m, URIRef) for m in _members(shapes, alternatives)
-    ):
-        return None
-    return "a path other than a predicate, ^predicate or alternatives of predicates"
+        return True
+    if (path, RDF.first, None) in shapes:  # a sequence path
+        return all(_forward(shapes, step) for step in _members(shapes, path))
+    if (alternatives := shapes.value(path, SH.alternativePath)) is not None:
+        return all(_forward(shapes, step) for step in _members(shapes, alternatives))
+    for repeat in (SH.zeroOrMorePath, SH.oneOrMorePath, SH.zeroOrOnePath):
+        if (inner := shapes.value(path, repeat)) is not None:
+            return _forward(shapes, inner)
+    return False
+
+
+def _inverse(shapes: Graph, path: Node) -> URIRef | None:
+    """The predicate of a path ``[ sh:inversePath p ]``, else None."""
+    predicate = shapes.value(path, SH.inversePath) if isinstance(path, BNode) else None
+    return predicate if isinstance(predicate, URIRef) else None
 
 
 def unchunkable(shapes: Graph) -> str | None:
@@ -84,27 +90,30 @@ def unchunkable(shapes: Graph) -> str | None:
             return f"the shapes declare a {kind.n3(shapes.namespace_manager)}"
     nested = _nested_shapes(shapes)
     for shape, path in shapes.subject_objects(SH.path):
-        if reason := _path_reason(shapes, path):
-            return f"{reason} ({path.n3(shapes.namespace_manager)})"
-        if shapes.value(path, SH.inversePath) is None:
+        if _forward(shapes, path):
             continue
+        if _inverse(shapes, path) is None:
+            return f"a path with an inverse step inside ({path.n3(shapes.namespace_manager)})"
         if shape in nested:
             return "an inverse path in a shape applied to value nodes"
-        extra = set(shapes.predicates(shape)) - _VALUE_LOCAL - _ANNOTATIONS
-        if extra:
-            return "an inverse path with a constraint that reads the values' triples"
     for shape in shapes.subjects(SH.sparql, None):
         if shapes.value(shape, SH.path) is not None or shape in nested:
             return "a SPARQL constraint on a property shape or a nested shape"
     return None
 
 
-def incoming_predicates(shapes: Graph) -> set[URIRef]:
-    """Predicates whose triples *into* a node can decide its results: inverse paths, and
-    ``sh:targetObjectsOf``."""
-    predicates = {p for p in shapes.objects(None, SH.inversePath) if isinstance(p, URIRef)}
-    predicates |= {p for p in shapes.objects(None, SH.targetObjectsOf) if isinstance(p, URIRef)}
-    return predicates
+def incoming_predicates(shapes: Graph) -> tuple[set[URIRef], set[URIRef]]:
+    """Predicates whose triples *into* a node can decide its results (inverse paths, and
+    ``sh:targetObjectsOf``), and among them those of inverse paths whose constraints read the
+    values' own triples (``sh:class``, ``sh:node`` ...)."""
+    predicates = {p for p in shapes.objects(None, SH.targetObjectsOf) if isinstance(p, URIRef)}
+    deep = set()
+    for shape, path in shapes.subject_objects(SH.path):
+        if (predicate := _inverse(shapes, path)) is not None:
+            predicates.add(predicate)
+            if set(shapes.predicates(shape)) - _VALUE_LOCAL - _ANNOTATIONS:
+                deep.add(predicate)
+    return predicates, deep
 
 
 def description(graph: Graph, node: Node) -> Iterator[tuple[Node, Node, Node]]:
@@ -168,7 +177,9 @@ def _components(
     return sorted(groups.values()), triples
 
 
-def partition(data: Graph, chunk_size: int, incoming: Iterable[URIRef]) -> Partition:
+def partition(
+    data: Graph, chunk_size: int, incoming: tuple[Iterable[URIRef], Iterable[URIRef]]
+) -> Partition:
     """Components packed into chunks of about ``chunk_size`` recommendations."""
     by_subject: dict[Node, list[tuple]] = defaultdict(list)
     for triple in data:  # one pass: rdflib's own lookups cost more per triple than a dict
@@ -194,12 +205,17 @@ def partition(data: Graph, chunk_size: int, incoming: Iterable[URIRef]) -> Parti
         if subject not in result.owner:
             result.shared.extend(owned)
             reached.update(result.owner[o] for _, _, o in owned if o in result.owner)
+    predicates, deep = incoming
+    for predicate in predicates:
+        for triple in data.triples((None, predicate, None)):
+            target = result.owner.get(triple[2])
+            result.incoming[target].append(triple)
+            # A shared node's inverse-path values are read: their chunk comes along.
+            if target is None and predicate in deep and triple[0] in result.owner:
+                reached.add(result.owner[triple[0]])
     # The shared part pointing into owned nodes (rare) brings their whole chunk along.
     for number in sorted(reached):
         result.shared.extend(result.chunks[number])
-    for predicate in incoming:
-        for triple in data.triples((None, predicate, None)):
-            result.incoming[result.owner.get(triple[2])].append(triple)
     return result
 
 

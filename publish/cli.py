@@ -11,6 +11,7 @@ import click
 from . import __version__
 from .config import Settings, from_environment, positive_limit
 from .errors import OutputError, ThbkgError
+from .formats import by_name, query_outputs
 from .lifecycle import exit_code_after_signal, exit_on_sigterm
 
 _existing = click.Path(path_type=Path, dir_okay=False)
@@ -83,13 +84,13 @@ def ingest(
 )
 @click.pass_obj
 def validate(settings: Settings, files: tuple[Path, ...], output_format: str) -> None:
-    """Check FILES (default: the shipped data) against the SHACL shapes.
+    """Check FILES (default: the shipped data and annotations) against the SHACL shapes.
 
     Exit code 0 when the graph conforms, 1 on violations, 2 when a file cannot be parsed.
     """
     from .validate import validate_files
 
-    report = validate_files(files or settings.data, settings)
+    report = validate_files(files or settings.data + settings.annotations, settings)
     click.echo(report.to_json() if output_format == "json" else report.text())
     sys.exit(0 if report.conforms else 1)
 
@@ -105,7 +106,8 @@ def validate(settings: Settings, files: tuple[Path, ...], output_format: str) ->
 )
 @click.pass_obj
 def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None:
-    """Check DATA (default: the shipped data) and the ontology with HermiT; write what OWL
+    """Check DATA (default: the shipped data and annotations) and the ontology with HermiT;
+    write what OWL
     entails and the data does not assert (the graph/inferred graph) to OUT.
 
     Exit code 0 when consistent, 1 when inconsistent (the message names the individuals and
@@ -115,9 +117,39 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     from .reason import reason_files
 
     out = check_output(out or settings.inferred[0])
-    inferred = reason_files(data or settings.data, settings)
+    inferred = reason_files(data or settings.data + settings.annotations, settings)
     write_atomically(inferred, out)
-    click.echo(f"consistent; wrote {len(inferred)} inferred triples to {out}", err=True)
+    click.echo(
+        f"consistent; wrote {len(inferred)} triples (inferred, and their provenance) to {out}",
+        err=True,
+    )
+
+
+@main.command()
+@click.argument("data", nargs=-1, type=_existing)
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Turtle file to write (default: data/links.ttl; written atomically).",
+)
+@click.pass_obj
+def links(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None:
+    """Write the labels of the EuroVoc concepts, EU countries, EU languages and ELI acts that
+    DATA (default: the shipped data and annotations) links to, from the verified lists (the
+    graph/links graph), to OUT.
+
+    Exit code 1 when an identifier is in no list or a list is not installed, 2 when a file
+    cannot be parsed.
+    """
+    from .links import links_files
+    from .output import check_output, write_atomically
+
+    out = check_output(out or settings.links[0])
+    graph = links_files(data or settings.data + settings.annotations)
+    write_atomically(graph, out)
+    click.echo(f"wrote {len(graph)} label triples to {out}", err=True)
 
 
 @main.command()
@@ -128,6 +160,22 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
     multiple=True,
     type=_existing,
     help="Inferred graph of DATA, as `thbkg reason` wrote it (repeat for several; default: none).",
+)
+@click.option(
+    "--annotations",
+    "annotations",
+    multiple=True,
+    type=_existing,
+    help="The curators' annotations of DATA (graph/annotations; repeat for several; "
+    "default: none).",
+)
+@click.option(
+    "--links",
+    "links_files",
+    multiple=True,
+    type=_existing,
+    help="Labels of the external concepts DATA links to, as `thbkg links` wrote them "
+    "(graph/links; repeat for several; default: none).",
 )
 @click.option(
     "-o",
@@ -148,6 +196,8 @@ def build(
     settings: Settings,
     data: tuple[Path, ...],
     inferred: tuple[Path, ...],
+    annotations: tuple[Path, ...],
+    links_files: tuple[Path, ...],
     out: Path,
     push: str | None,
 ) -> None:
@@ -160,9 +210,9 @@ def build(
     from .build import build as run_build
     from .build import push as run_push
 
-    settings = settings.with_overrides(data=data, inferred=inferred)
-    if not inferred:
-        settings = settings.with_overrides(inferred=())
+    settings = settings.with_overrides(
+        data=data, inferred=inferred, annotations=annotations, links=links_files
+    )
     manifest = run_build(settings, out)
     counts = ", ".join(f"{n.rsplit('/', 1)[1]} {c}" for n, c in manifest.data["graphs"].items())
     click.echo(
@@ -215,6 +265,11 @@ def build(
     type=click.IntRange(1, 256),
     help="Worker threads in production mode; they share the one open store.",
 )
+@click.option(
+    "--proxy-hops",
+    type=click.IntRange(0, 16),
+    help="Reverse proxies in front whose X-Forwarded-* headers are trusted (THBKG_PROXY_HOPS).",
+)
 @click.pass_obj
 def serve(
     settings: Settings,
@@ -226,6 +281,7 @@ def serve(
     inferred: tuple[Path, ...],
     production: bool,
     workers: int,
+    proxy_hops: int | None,
 ) -> None:
     """Serve the graph as linked data: resource pages, downloads, the dataset description and
     the SPARQL endpoint.
@@ -244,10 +300,9 @@ def serve(
         raise click.UsageError("--inferred goes with --data: the shipped data has its own")
     if sum(bool(x) for x in (store, endpoint, data)) > 1:
         raise click.UsageError("give one of --store, --sparql-endpoint and --data")
-    if data:  # another data set: the shipped inferred graph does not belong to it
-        settings = settings.with_overrides(data=data, inferred=inferred)
-        if not inferred:
-            settings = settings.with_overrides(inferred=())
+    if data:  # another data set: the shipped inferred graph and annotations do not belong to it
+        settings = settings.with_overrides(data=data, inferred=inferred, annotations=())
+    settings = settings.with_overrides(proxy_hops=proxy_hops)
     if endpoint:
         site = open_endpoint(endpoint, settings)
     else:
@@ -282,7 +337,19 @@ def _positive(ctx: click.Context, param: click.Parameter, value: float | None) -
         raise click.BadParameter(str(exc)) from None
 
 
-_QUERY_OUTPUTS = ("table", "json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "rdf")
+_QUERY_OUTPUTS = ("table", *query_outputs())
+
+
+def _outputs_help() -> str:
+    """The --format help, from the format table: which names each query form takes."""
+    by_form = {
+        form: ", ".join(n for n in _QUERY_OUTPUTS[1:] if form in by_name(n).forms)
+        for form in ("SELECT", "ASK", "CONSTRUCT")
+    }
+    return (
+        f"table (CONSTRUCT/DESCRIBE: Turtle); SELECT: {by_form['SELECT']}; "
+        f"ASK: {by_form['ASK']}; CONSTRUCT/DESCRIBE: {by_form['CONSTRUCT']}."
+    )
 
 
 @main.command()
@@ -293,8 +360,7 @@ _QUERY_OUTPUTS = ("table", "json", "xml", "csv", "tsv", "ttl", "jsonld", "nt", "
     type=click.Choice(_QUERY_OUTPUTS),
     default="table",
     show_default=True,
-    help="table (CONSTRUCT/DESCRIBE: Turtle); SELECT/ASK: json, xml, csv, tsv; "
-    "CONSTRUCT/DESCRIBE: ttl, jsonld, nt, rdf.",
+    help=_outputs_help(),
 )
 @click.option(
     "--timeout",

@@ -9,7 +9,17 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import TypeVar
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def _shipped_root(package: Path) -> Path:
+    """Where data/, ontology/, shapes/ and queries/ are: the checkout the package sits in, or,
+    in an installed wheel, the copy shipped inside the package (``publish/shipped``)."""
+    checkout = package.parent
+    if (checkout / "ontology" / "thbkg.ttl").is_file():
+        return checkout
+    return package / "shipped"
+
+
+ROOT = _shipped_root(Path(__file__).resolve().parent)
 Number = TypeVar("Number", int, float)
 
 #: Names accepted by the ``engine`` setting (``THBKG_ENGINE``): Oxigraph alone evaluates
@@ -24,6 +34,8 @@ class Settings:
 
     data: tuple[Path, ...] = (ROOT / "data" / "annex2018.ttl",)
     inferred: tuple[Path, ...] = (ROOT / "data" / "annex2018.inferred.ttl",)
+    annotations: tuple[Path, ...] = (ROOT / "data" / "annotations.ttl",)
+    links: tuple[Path, ...] = (ROOT / "data" / "links.ttl",)
     ontology: Path = ROOT / "ontology" / "thbkg.ttl"
     shapes: Path = ROOT / "shapes" / "thbkg.shacl.ttl"
     authorities: Path = ROOT / "data" / "authorities.ttl"
@@ -37,9 +49,8 @@ class Settings:
     query_workers: int = 2  # query worker processes
     query_queue: int = 16  # queries running or waiting at once; more get 503 + Retry-After
     queries_per_client: int = 4  # of those, per client address; more get 429 + Retry-After
-    # Files of the graphs issue 10 adds (graph/annotations, graph/links); none by default.
-    annotations: tuple[Path, ...] = ()
-    links: tuple[Path, ...] = ()
+    proxy_hops: int = 0  # trusted reverse proxies in front of the server (X-Forwarded-*)
+    cache_max_age: int = 3600  # seconds a cache may reuse a response (Cache-Control max-age)
     # Where `thbkg serve` without --store keeps the store it builds from the shipped data.
     cache: Path | None = None  # THBKG_CACHE; else $XDG_CACHE_HOME/thbkg or ~/.cache/thbkg
     endpoint_timeout: float = 10.0  # seconds a --sparql-endpoint may take to answer
@@ -66,8 +77,13 @@ class Settings:
         }
 
     def with_overrides(self, **overrides: object) -> Settings:
-        """A copy with the given fields replaced; ``None`` values are ignored."""
-        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+        """A copy with the given fields replaced; ``None`` values are ignored. Other data
+        drops the annotations unless they are given too: the curators' tags belong to the
+        recommendations they were made on."""
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        if "data" in changes and "annotations" not in changes:
+            changes["annotations"] = ()
+        return replace(self, **changes)
 
 
 def _engine(name: str) -> str:
@@ -100,11 +116,21 @@ def _positive(cast: Callable[[str], Number]) -> Callable[[str], Number]:
     return lambda text: positive_limit(cast(text))
 
 
+def _count(text: str) -> int:
+    """A whole number of zero or more (proxy hops, cache seconds)."""
+    value = int(text)
+    if value < 0:
+        raise ValueError("the value must be zero or more")
+    return value
+
+
 _ENV_CASTS = {
     "query_timeout": _positive(float),
     "max_rows": _positive(int),
     "max_body": _positive(int),
     "engine": _engine,
+    "proxy_hops": _count,
+    "cache_max_age": _count,
     "query_memory": byte_size,
     "query_workers": _positive(int),
     "query_queue": _positive(int),
@@ -118,8 +144,9 @@ _ENV_CASTS = {
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
     """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE,
-    THBKG_QUERY_MEMORY, THBKG_QUERY_WORKERS, THBKG_QUERY_QUEUE, THBKG_QUERIES_PER_CLIENT,
-    THBKG_ENDPOINT_TIMEOUT, THBKG_CACHE, THBKG_CONNECTION_LIMIT, THBKG_CLIENT_TIMEOUT."""
+    THBKG_PROXY_HOPS, THBKG_CACHE_MAX_AGE, THBKG_QUERY_MEMORY, THBKG_QUERY_WORKERS,
+    THBKG_QUERY_QUEUE, THBKG_QUERIES_PER_CLIENT, THBKG_ENDPOINT_TIMEOUT, THBKG_CACHE,
+    THBKG_CONNECTION_LIMIT, THBKG_CLIENT_TIMEOUT."""
     environ = os.environ if environ is None else environ
     overrides: dict[str, object] = {}
     for f in fields(Settings):

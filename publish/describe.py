@@ -8,12 +8,12 @@ nothing may be fetched to find it out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, VOID, XSD
 
-from .formats import DATASET_FORMATS, JSONLD, NTRIPLES, RDFXML, TRIG, TURTLE, Format
+from .formats import CSV, DOWNLOAD_FORMATS, Format
 from .namespaces import (
     BASE,
     DATASET,
@@ -23,6 +23,7 @@ from .namespaces import (
     bind_prefixes,
     resource,
 )
+from .portal import describe_for_portals
 from .store import Store
 
 SPARQL_ENDPOINT = resource("sparql")
@@ -31,15 +32,6 @@ PUBLISHER = URIRef(f"{DATASET}#publisher")
 LICENCE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 DOWNLOAD_STEM = "thbkg"
 
-# What we publish as a download, in the order the description lists it.
-DOWNLOAD_FORMATS: tuple[Format, ...] = (TURTLE, TRIG, NTRIPLES, RDFXML, JSONLD)
-_DOWNLOAD_TITLES = {
-    TURTLE.name: "Turtle",
-    TRIG.name: "TriG (named graphs)",
-    NTRIPLES.name: "N-Triples",
-    RDFXML.name: "RDF/XML",
-    JSONLD.name: "JSON-LD",
-}
 
 TITLE = {
     "fr": "Recommandations de Myria sur la traite et le trafic des êtres humains",
@@ -56,6 +48,9 @@ DESCRIPTION = {
     "addressees and source report.",
 }
 PUBLISHER_NAME = "thbkg"
+#: The languages of the labels and texts (French verbatim, English and Dutch labels): the EU
+#: language table's code, and the BCP 47 tag our literals carry.
+LANGUAGES = {"FRA": "fr", "ENG": "en", "NLD": "nl"}
 KEYWORDS = {
     "fr": ("traite des êtres humains", "trafic d'êtres humains", "recommandations", "Myria"),
     "en": ("trafficking in human beings", "migrant smuggling", "recommendations", "Myria"),
@@ -85,6 +80,9 @@ class Statistics:
     graphs: dict[URIRef, int]
     examples: tuple[URIRef, ...] = ()
     reports: tuple[URIRef, ...] = ()
+    years: tuple[int, ...] = ()  # that have recommendations: the temporal coverage
+    #: Per download suffix, the SHA-256 and size of the bytes a built store serves.
+    files: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, object]:
         """The figures as the manifest keeps them (IRIs as strings)."""
@@ -98,6 +96,8 @@ class Statistics:
             "graphs": {str(k): v for k, v in self.graphs.items()},
             "exampleResources": [str(e) for e in self.examples],
             "reports": [str(r) for r in self.reports],
+            "years": list(self.years),
+            "files": {k: {"sha256": v[0], "bytes": v[1]} for k, v in self.files.items()},
         }
 
     @classmethod
@@ -117,6 +117,8 @@ class Statistics:
             graphs=iris(data["graphs"]),
             examples=tuple(URIRef(e) for e in data.get("exampleResources", ())),
             reports=tuple(URIRef(r) for r in data.get("reports", ())),
+            years=tuple(int(y) for y in data.get("years", ())),
+            files={k: (v["sha256"], int(v["bytes"])) for k, v in data.get("files", {}).items()},
         )
 
 
@@ -143,6 +145,8 @@ _GRAPHS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?
 _FIRST = "SELECT ?s WHERE { ?s a ?c FILTER(isIRI(?s)) } ORDER BY STR(?s) LIMIT 1"
 # The reports the recommendations come from.
 _REPORTS = "SELECT ?r WHERE { ?r a thb:Report FILTER(isIRI(?r)) } ORDER BY STR(?r)"
+# The years of the recommendations (their temporal coverage).
+_YEARS = "SELECT DISTINCT ?y WHERE { ?r a thb:Recommendation ; thb:year ?y }"
 
 
 def statistics(store: Store) -> Statistics:
@@ -168,6 +172,7 @@ def statistics(store: Store) -> Statistics:
         graphs=counts(_GRAPHS, "g"),
         examples=tuple(examples),
         reports=tuple(row["r"] for row in store.select(_REPORTS)),
+        years=tuple(sorted({int(str(row["y"])) for row in store.select(_YEARS)})),
     )
 
 
@@ -194,7 +199,7 @@ def describe_dataset(stats: Statistics) -> Graph:
     add((LICENCE, RDFS.label, Literal("Creative Commons Attribution 4.0 International", lang="en")))
     add((ds, DCAT.landingPage, LANDING_PAGE))
     add((LANDING_PAGE, RDF.type, FOAF.Document))
-    for code in ("FRA", "ENG"):
+    for code in LANGUAGES:
         add((ds, DCTERMS.language, EU_LANGUAGE[code]))
         add((EU_LANGUAGE[code], RDF.type, DCTERMS.LinguisticSystem))
     for report in stats.reports:
@@ -237,7 +242,7 @@ def describe_dataset(stats: Statistics) -> Graph:
             (
                 dist,
                 DCTERMS.title,
-                Literal(f"{TITLE['en']} ({_DOWNLOAD_TITLES[fmt.name]})", lang="en"),
+                Literal(f"{TITLE['en']} ({fmt.title})", lang="en"),
             )
         )
         add((dist, DCAT.accessURL, url))
@@ -247,6 +252,45 @@ def describe_dataset(stats: Statistics) -> Graph:
         add((dist, DCAT.mediaType, media_type))
         add((media_type, RDF.type, DCTERMS.MediaType))
         add((dist, DCTERMS.license, LICENCE))
-        if fmt in DATASET_FORMATS:
+        if fmt.dataset:
             add((dist, DCTERMS.description, Literal("Keeps the named graphs.", lang="en")))
-    return g
+        else:
+            add((dist, DCTERMS.description, Literal("The union of the named graphs.", lang="en")))
+    # The table of recommendations, one row each, described by W3C CSVW metadata.
+    dist, url = distribution_iri(CSV), resource(download_path(CSV))
+    for triple in (
+        (ds, DCAT.distribution, dist),
+        (dist, RDF.type, DCAT.Distribution),
+        (
+            dist,
+            DCTERMS.title,
+            Literal(f"{TITLE['en']} (CSV, one row per recommendation)", lang="en"),
+        ),
+        (
+            dist,
+            DCTERMS.description,
+            Literal(
+                "UTF-8; its columns are mapped to our properties by the "
+                f"CSVW metadata {resource(download_path(CSV) + '-metadata.json')}.",
+                lang="en",
+            ),
+        ),
+        (dist, DCAT.accessURL, url),
+        (dist, DCAT.downloadURL, url),
+        (url, RDF.type, RDFS.Resource),
+        (dist, DCAT.mediaType, URIRef(CSV.iana)),
+        (URIRef(CSV.iana), RDF.type, DCTERMS.MediaType),
+        (dist, DCTERMS.license, LICENCE),
+    ):
+        add(triple)
+    return describe_for_portals(
+        g,
+        publisher=PUBLISHER,
+        licence=LICENCE,
+        endpoint=SPARQL_ENDPOINT,
+        landing_page=LANDING_PAGE,
+        languages=[EU_LANGUAGE[code] for code in LANGUAGES],
+        years=stats.years,
+        distributions={fmt: distribution_iri(fmt) for fmt in (*DOWNLOAD_FORMATS, CSV)},
+        files={f: stats.files[f.suffix] for f in DOWNLOAD_FORMATS if f.suffix in stats.files},
+    )

@@ -22,6 +22,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Identifier
 
+from . import formats
 from .config import ENGINES
 from .errors import TooLarge
 from .namespaces import BASE, PREFIXES, bind_prefixes
@@ -185,7 +186,7 @@ class RemoteEngine:
             default = selection.default or (_EMPTY_GRAPH,)
             named = selection.named or (_EMPTY_GRAPH,)
         graphish = form in ("CONSTRUCT", "DESCRIBE")
-        accept = "application/n-triples" if graphish else "application/sparql-results+json"
+        accept = (formats.NTRIPLES if graphish else formats.SPARQL_JSON).media_type
         response = self.store.request(text, accept, default, named, base=BASE, timeout=timeout)
         body = self.store.read(response)
         if graphish:

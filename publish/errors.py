@@ -132,3 +132,10 @@ class StoreRefused(ThbkgError):
 
     exit_code = 2
     http_status = 500
+
+
+class LinkError(ThbkgError):
+    """`thbkg links`: an identifier the verified list does not hold, or no list to check it."""
+
+    exit_code = 1
+    http_status = 500

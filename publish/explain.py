@@ -18,14 +18,8 @@ from .namespaces import BASE, bind_prefixes, short
 
 
 def _closure(graph: Graph, start: URIRef, prop: URIRef) -> set[URIRef]:
-    """``start`` and everything it reaches through ``prop`` (sub-class or sub-property)."""
-    seen, stack = set(), [start]
-    while stack:
-        node = stack.pop()
-        if node not in seen:
-            seen.add(node)
-            stack.extend(o for o in graph.objects(node, prop) if isinstance(o, URIRef))
-    return seen
+    """``start`` and every IRI it reaches through ``prop`` (sub-class or sub-property)."""
+    return {n for n in graph.transitive_objects(start, prop) if isinstance(n, URIRef)}
 
 
 def _show(graph: Graph, node: object) -> str:

@@ -12,8 +12,8 @@ from rdflib.namespace import DCTERMS, ORG, RDF, RDFS, SKOS, XSD
 
 from .annex import Row, read_annex, read_item, split_cell
 from .errors import IngestError
-from .graph import load_graph
 from .namespaces import THB, bind_prefixes, resource
+from .rdfio import load_graph
 
 # What the output carries of each resource it uses, followed from the authority file.
 _FOLLOW = (
@@ -136,19 +136,19 @@ class Authorities:
         A concept scheme travels whole: every concept in it comes along, so that a closed
         vocabulary such as the levels of government is published complete.
         """
-        seen: set[URIRef] = set()
-        stack = list(used)
-        while stack:
-            node = stack.pop()
-            if node in seen:
-                continue
-            seen.add(node)
-            yield node
-            for prop in _FOLLOW:
-                stack.extend(o for o in self.graph.objects(node, prop) if isinstance(o, URIRef))
-            stack.extend(
-                s for s in self.graph.subjects(SKOS.inScheme, node) if isinstance(s, URIRef)
-            )
+        seen: dict[object, int] = {}  # shared, so each resource is walked from once
+        reached: dict[URIRef, None] = {}
+        for start in used:
+            reached.setdefault(start)
+            reached.update(dict.fromkeys(self.graph.transitiveClosure(_neighbours, start, seen)))
+        yield from reached
+
+
+def _neighbours(node: URIRef, graph: Graph) -> Iterator[URIRef]:
+    """What ``closure`` follows from one resource: hierarchy, level, publisher, scheme members."""
+    for prop in _FOLLOW:
+        yield from (o for o in graph.objects(node, prop) if isinstance(o, URIRef))
+    yield from (s for s in graph.subjects(SKOS.inScheme, node) if isinstance(s, URIRef))
 
 
 def _addressees(row: Row, authorities: Authorities, graph: Graph, rec: URIRef) -> set[URIRef]:

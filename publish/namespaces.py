@@ -25,6 +25,17 @@ EUROVOC = Namespace("http://eurovoc.europa.eu/")
 ELI = Namespace("http://data.europa.eu/eli/ontology#")
 EU_COUNTRY = Namespace("http://publications.europa.eu/resource/authority/country/")
 EU_LANGUAGE = Namespace("http://publications.europa.eu/resource/authority/language/")
+# EU authority tables and vocabularies the dataset description (DCAT-AP) uses.
+EU_FILE_TYPE = Namespace("http://publications.europa.eu/resource/authority/file-type/")
+EU_DATA_THEME = Namespace("http://publications.europa.eu/resource/authority/data-theme/")
+EU_AVAILABILITY = Namespace(
+    "http://publications.europa.eu/resource/authority/planned-availability/"
+)
+ADMS_LICENCE_TYPE = Namespace("http://purl.org/adms/licencetype/")
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
+DCATAP = Namespace("http://data.europa.eu/r5r/")
+ELI_ACT = Namespace("http://data.europa.eu/eli/")
 # What the SPARQL endpoint's Service Description speaks of (not bound in our other outputs).
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 W3C_FORMATS = Namespace("http://www.w3.org/ns/formats/")
@@ -33,6 +44,7 @@ ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
 ONTOLOGY = URIRef(BASE + "ontology")
 SHAPES = URIRef(BASE + "shapes")
 DATASET = URIRef(BASE + "dataset")
+CURATORS = URIRef(BASE + "curators")
 
 
 def resource(path: str) -> URIRef:
@@ -41,13 +53,16 @@ def resource(path: str) -> URIRef:
 
 
 def graph_iri(name: str) -> URIRef:
-    """The IRI of a named graph: ``graph/data``, ``graph/ontology``, ``graph/inferred``."""
+    """The IRI of a named graph: ``graph/data``, ``graph/ontology``, ``graph/inferred`` ..."""
     return URIRef(f"{BASE}graph/{name}")
 
 
 DATA_GRAPH = graph_iri("data")
 ONTOLOGY_GRAPH = graph_iri("ontology")
 INFERRED_GRAPH = graph_iri("inferred")
+ANNOTATIONS_GRAPH = graph_iri("annotations")  # the curators' tags, each with its evidence
+LINKS_GRAPH = graph_iri("links")  # labels of the external concepts we link to
+# Which named graphs we publish, and the files that fill them: ``Settings.graph_sources()``.
 
 PREFIXES: dict[str, Namespace] = {
     "thb": THB,

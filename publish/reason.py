@@ -3,25 +3,35 @@ entails into graph/inferred. Runs offline (`thbkg reason`), never while a reques
 
 from __future__ import annotations
 
+import hashlib
 import io
 import multiprocessing
 import os
 import re
+import zipfile
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 
 from .chunking import description
 from .config import Settings
 from .errors import Inconsistent, ReasonerUnavailable
 from .explain import explain
-from .graph import load_graph
 from .lifecycle import end_with_parent
-from .namespaces import BASE, THB, bind_prefixes
+from .namespaces import (
+    BASE,
+    DATA_GRAPH,
+    INFERRED_GRAPH,
+    ONTOLOGY_GRAPH,
+    THB,
+    bind_prefixes,
+)
+from .rdfio import load_graph
 
 # The OWL 2 datatype map (OWL 2 Structural Specification, section 4): HermiT rejects the rest.
 OWL2_DATATYPES = frozenset(
@@ -277,6 +287,66 @@ def infer(
     return inferred
 
 
+def hermit_version() -> str:
+    """The version of the HermiT that owlready2 runs (its jar's manifest), else "unknown"."""
+    import owlready2
+
+    jar = Path(owlready2.__file__).parent / "hermit" / "HermiT.jar"
+    try:
+        with zipfile.ZipFile(jar) as archive:
+            manifest = archive.read("META-INF/MANIFEST.MF").decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return "unknown"
+    found = re.search(r"^Implementation-Version:\s*(\S+)", manifest, re.M)
+    return found.group(1) if found else "unknown"
+
+
+def provenance(inputs: Iterable[Path], started: datetime, ended: datetime) -> Graph:
+    """PROV-O about graph/inferred: which reasoner (and version) generated it, when, from which
+    graphs and files (by name and SHA-256), so a reader can tell where an inferred triple came
+    from. Kept in graph/inferred itself, as statements about the graph."""
+    import owlready2
+
+    g = bind_prefixes(Graph())
+    activity = URIRef(f"{INFERRED_GRAPH}#reasoning")
+    agent = URIRef(f"{INFERRED_GRAPH}#reasoner")
+    version = hermit_version()
+    g.add((INFERRED_GRAPH, RDF.type, PROV.Entity))
+    g.add((INFERRED_GRAPH, PROV.wasGeneratedBy, activity))
+    # UTC, written without a zone: rdflib and Oxigraph read "Z" and "+00:00" differently, and
+    # the store refuses a literal they would not agree on.
+    when = {
+        t: Literal(t.strftime("%Y-%m-%dT%H:%M:%S"), datatype=XSD.dateTime) for t in (started, ended)
+    }
+    g.add((INFERRED_GRAPH, PROV.generatedAtTime, when[ended]))
+    g.add((activity, RDF.type, PROV.Activity))
+    g.add((activity, RDFS.label, Literal("thbkg reason: HermiT over ontology and data", lang="en")))
+    g.add((activity, PROV.startedAtTime, when[started]))
+    g.add((activity, PROV.endedAtTime, when[ended]))
+    g.add((activity, PROV.wasAssociatedWith, agent))
+    g.add((agent, RDF.type, PROV.SoftwareAgent))
+    g.add((agent, RDFS.label, Literal(f"HermiT {version} (owlready2 {owlready2.VERSION})")))
+    g.add((agent, OWL.versionInfo, Literal(version)))
+    for graph in (DATA_GRAPH, ONTOLOGY_GRAPH):
+        g.add((INFERRED_GRAPH, PROV.wasDerivedFrom, graph))
+        g.add((activity, PROV.used, graph))
+    for path in inputs:
+        data = Path(path).read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        used = URIRef(f"{INFERRED_GRAPH}#input-{digest[:16]}")
+        g.add((activity, PROV.used, used))
+        g.add((used, RDF.type, PROV.Entity))
+        g.add((used, DCTERMS.title, Literal(Path(path).name)))
+        g.add((used, DCTERMS.identifier, Literal(f"sha256:{digest}")))
+    return g
+
+
 def reason_files(paths: Iterable[Path], settings: Settings) -> Graph:
-    """Reason over the data files with the ontology of ``settings``."""
-    return infer(load_graph([settings.ontology]), load_graph(paths))
+    """Reason over the data files with the ontology of ``settings``; the result carries its
+    provenance (``provenance``)."""
+    paths = list(paths)
+    started = datetime.now(UTC).replace(microsecond=0)
+    inferred = infer(load_graph([settings.ontology]), load_graph(paths))
+    ended = datetime.now(UTC).replace(microsecond=0)
+    inferred += provenance([settings.ontology, *paths], started, ended)
+    return inferred

@@ -51,6 +51,19 @@ def to_tsv(answer: Answer) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
+class _Written(Literal):
+    """A literal rdflib's XML writer always writes: it drops falsy ones (0, false) as empty."""
+
+    def __bool__(self) -> bool:
+        return bool(str(self))
+
+
+def _writable(term: Identifier) -> Identifier:
+    if isinstance(term, Literal) and not term and str(term):
+        return _Written(str(term), lang=term.language, datatype=term.datatype, normalize=False)
+    return term
+
+
 def to_rdflib_result(answer: Answer) -> Result:
     """The answer as an rdflib Result, to reuse rdflib's JSON, XML and CSV writers."""
     result = Result(answer.form if answer.form in ("SELECT", "ASK") else "CONSTRUCT")
@@ -60,7 +73,7 @@ def to_rdflib_result(answer: Answer) -> Result:
         variables = [Variable(v) for v in answer.variables]
         result.vars = variables
         result.bindings = [
-            {v: t for v, t in zip(variables, row, strict=True) if t is not None}
+            {v: _writable(t) for v, t in zip(variables, row, strict=True) if t is not None}
             for row in answer.rows
         ]
     else:
@@ -106,15 +119,12 @@ def render(answer: Answer, output: str) -> bytes:
     fmt = formats.by_name(output)
     if fmt in (formats.SPARQL_XML, formats.RDFXML):
         _refuse_what_xml_cannot_carry(answer, fmt)
-    if answer.form in ("SELECT", "ASK"):
-        if fmt == formats.TSV and answer.form == "SELECT":
+    if fmt is not None and answer.form in fmt.forms:
+        if answer.form in formats.GRAPH_FORMS:
+            return answer.graph.serialize(format=fmt.rdflib, encoding="utf-8")
+        if fmt == formats.TSV:
             return to_tsv(answer)
-        if fmt in (formats.SPARQL_JSON, formats.SPARQL_XML) or (
-            fmt == formats.CSV and answer.form == "SELECT"
-        ):
-            return to_rdflib_result(answer).serialize(format=fmt.rdflib)
-    elif fmt in formats.RDF_FORMATS or fmt in formats.DATASET_FORMATS:
-        return answer.graph.serialize(format=fmt.rdflib, encoding="utf-8")
+        return to_rdflib_result(answer).serialize(format=fmt.rdflib)
     raise QueryError(f"the result of {answer.form} cannot be written as {output}")
 
 

@@ -73,11 +73,7 @@ class PreparedQuery:
 
 def result_formats(form: str) -> tuple[Format, ...]:
     """SELECT: all four result formats; ASK: JSON and XML (CSV/TSV define no boolean)."""
-    if form == "SELECT":
-        return formats.RESULT_FORMATS
-    if form == "ASK":
-        return (formats.SPARQL_JSON, formats.SPARQL_XML)
-    return formats.RDF_FORMATS
+    return formats.for_form(form)
 
 
 #: SPARQL's codepoint escapes, as the grammar defines them (section 19.2): \u and 4 hex
@@ -446,6 +442,7 @@ class SparqlService:
                     f"the query ran longer than {self.settings.query_timeout:g} s, the "
                     "configured limit, before it could be sent to the SPARQL endpoint"
                 )
+            left = max(0.1, round(left, 1))  # a readable figure in a 504's message
             answer = self.remote.forward(form, text, selection, self.settings.max_rows, left)
             return output, render(answer, output)
 

@@ -19,8 +19,8 @@ from rdflib.term import Node
 from . import chunking
 from .chunking import Partition
 from .config import Settings
-from .graph import load_graph
 from .namespaces import THB, bind_prefixes, short
+from .rdfio import load_graph
 from .shacl_sparql import Raw, constraints, sparql_results, unsupported, without_sparql
 
 _SEVERITY_ORDER = {"Violation": 0, "Warning": 1, "Info": 2}

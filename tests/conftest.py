@@ -19,7 +19,7 @@ from rdflib import Graph
 
 from publish.config import ROOT, Settings
 from publish.graph import KnowledgeGraph
-from publish.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
+from publish.namespaces import graph_iri
 
 TESTS = Path(__file__).parent
 DATA = TESTS / "data"
@@ -94,8 +94,8 @@ def union_graph(knowledge: KnowledgeGraph) -> Graph:
     """The default graph users see, computed with rdflib from the files (the reference the
     store's answers are compared with)."""
     union = Graph()
-    for name in (DATA_GRAPH, ONTOLOGY_GRAPH, INFERRED_GRAPH):
-        union += knowledge.graph(name)
+    for name in knowledge.settings.graph_sources():
+        union += knowledge.graph(graph_iri(name))
     return union
 
 
@@ -152,7 +152,13 @@ def start_server(
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            # the store the in-process app reads (TEST_CACHE): one build, the same bytes
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                "THBKG_CACHE": str(TEST_CACHE),
+                **(env or {}),
+            },
         )
     process.log_path = Path(log_path)  # type: ignore[attr-defined]
     deadline = time.monotonic() + timeout

@@ -83,6 +83,22 @@ def test_serve_refuses_data_with_a_nul(tmp_path: Path) -> None:
     assert "listening" not in result.stderr
 
 
+def test_build_refuses_an_inferred_file_with_a_nul(tmp_path: Path) -> None:
+    """The inferred graph reaches the store by Oxigraph's parser alone: it is checked too."""
+    inferred = tmp_path / "bad.inferred.ttl"
+    inferred.write_text(
+        "<https://w3id.org/thbkg/recommendation/2018-33> "
+        '<http://www.w3.org/2000/01/rdf-schema#comment> "a\\u0000b" .\n'
+    )
+    store = tmp_path / "store"
+    result = run_cli(
+        "build", str(MINIMAL), "--inferred", str(inferred), "-o", str(store), timeout=300
+    )
+    assert result.returncode == 2, result.stderr
+    assert f"{inferred}:1:" in result.stderr and "U+0000 (NUL)" in result.stderr
+    assert not store.exists()
+
+
 @pytest.mark.parametrize(
     ("query", "accept"),
     [

@@ -6,11 +6,22 @@ import pytest
 
 from publish import formats
 from publish.config import Settings, from_environment
-from publish.formats import HTML, JSONLD, NTRIPLES, RDFXML, TURTLE, negotiate
+from publish.formats import (
+    CSV,
+    HTML,
+    JSONLD,
+    NTRIPLES,
+    RDFXML,
+    RESOURCE_OFFERS,
+    SPARQL_JSON,
+    SPARQL_XML,
+    TSV,
+    TURTLE,
+    negotiate,
+)
 from publish.graph import load_dataset
 from publish.namespaces import DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
 
-RESOURCE_OFFERS = (TURTLE, JSONLD, NTRIPLES, RDFXML, HTML)
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"
 
 
@@ -57,10 +68,65 @@ def test_flags_override_environment() -> None:
         ("image/png", None),
         ("text/turtle;q=0", None),
         ("garbage;;;q=x", None),
+        # Regression: any media-type parameter was a 406, even our own Content-Type's.
+        ("text/turtle; charset=utf-8", TURTLE),
+        ("text/turtle;charset=UTF-8;q=0.9, text/html;q=0.5", TURTLE),
+        ("text/turtle; charset=iso-8859-1", None),
+        ('application/ld+json; profile="http://www.w3.org/ns/json-ld#compacted"', JSONLD),
+        (
+            'application/ld+json; profile="http://www.w3.org/ns/json-ld#expanded '
+            'http://www.w3.org/ns/json-ld#compacted"',
+            JSONLD,
+        ),
+        ('application/ld+json; profile="http://www.w3.org/ns/json-ld#expanded"', None),
+        ("application/n-triples; version=1.1", NTRIPLES),  # an unknown parameter is ignored
+        # Regression: an explicit refusal was overridden through an alias that */* matched.
+        ("text/turtle;q=0, */*", JSONLD),
+        ("text/turtle;q=0, application/ld+json;q=0, */*", NTRIPLES),
+        ("text/turtle;q=0, application/x-turtle", None),
+        ("application/ld+json;q=0, application/json", None),
+        ("text/*;q=0, */*", JSONLD),
+        ("text/*;q=0, text/turtle", TURTLE),  # the more specific range decides
+        ("*/*;q=0.1, text/turtle;q=0.3, application/rdf+xml;q=0.3", TURTLE),
+        ("application/xml", RDFXML),
+        ("text/plain", NTRIPLES),
     ],
 )
 def test_negotiate(accept: str | None, expected: formats.Format | None) -> None:
     assert negotiate(accept, RESOURCE_OFFERS) == expected
+
+
+SELECT_OFFERS = (SPARQL_JSON, SPARQL_XML, CSV, TSV)
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [
+        ("application/sparql-results+json; charset=utf-8", SPARQL_JSON),
+        ("text/csv; header=present", CSV),
+        ("text/csv; header=absent", None),
+        ("text/csv; header=absent, text/tab-separated-values;q=0.5", TSV),
+        ("application/xml", SPARQL_XML),
+        ("text/xml", SPARQL_XML),
+        ("text/plain", TSV),
+        ("application/json", SPARQL_JSON),
+        ("application/sparql-results+json;q=0, */*", SPARQL_XML),
+        ("application/sparql-results+json;q=0, application/json", None),
+    ],
+)
+def test_negotiate_results(accept: str, expected: formats.Format | None) -> None:
+    assert formats.for_form("SELECT") == SELECT_OFFERS
+    assert negotiate(accept, SELECT_OFFERS) == expected
+
+
+def test_the_format_table_says_what_each_format_carries() -> None:
+    assert formats.for_form("ASK") == (SPARQL_JSON, SPARQL_XML)
+    assert formats.for_form("CONSTRUCT") == (TURTLE, JSONLD, NTRIPLES, RDFXML)
+    assert formats.for_form("DESCRIBE") == formats.for_form("CONSTRUCT")
+    assert TURTLE.w3c_iri == "http://www.w3.org/ns/formats/Turtle"
+    assert TSV.w3c_iri == "http://www.w3.org/ns/formats/SPARQL_Results_TSV"
+    assert HTML.w3c_iri is None
+    assert formats.by_name("text/turtle; charset=utf-8") is TURTLE
 
 
 def test_suffixes_and_names_find_formats() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -288,3 +289,95 @@ def test_each_of_our_queries_has_a_test_and_a_header() -> None:
 def test_every_stored_query_parses_and_passes_the_guard(service: SparqlService) -> None:
     for path in sorted(QUERIES.glob("*.rq")):
         service.answer(path.read_text(encoding="utf-8"))
+
+
+def _terms(service: SparqlService, text: str, form: str) -> object:
+    """A query's answer as engine-neutral values: full terms (language, datatype), or a graph.
+
+    GROUP_CONCAT joins in no defined order, so a value is compared as the sorted list of its
+    parts, split on the separators the query names; rows are compared as a sorted list (the
+    other tests check the order each query promises).
+    """
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        return Graph().parse(data=service.query(text, "ntriples"), format="nt")
+    return _normalised(json.loads(service.query(text, "json")), text)
+
+
+def _rdflib_terms(knowledge: KnowledgeGraph, text: str, form: str) -> object:
+    """The same, as rdflib's own SPARQL engine answers over the union of all our graphs."""
+    from rdflib import Dataset
+
+    from publish.namespaces import graph_iri
+
+    dataset = Dataset(default_union=True)
+    for name, paths in Settings().graph_sources().items():
+        for path in paths:
+            if Path(path).is_file():
+                dataset.graph(graph_iri(name)).parse(path)
+    result = dataset.query(text)
+    if form in ("CONSTRUCT", "DESCRIBE"):
+        return Graph() + result.graph
+    return _normalised(json.loads(result.serialize(format="json")), text)
+
+
+def _normalised(doc: dict, text: str) -> object:
+    if "boolean" in doc:
+        return doc["boolean"]
+    separators = re.findall(r'separator\s*=\s*"([^"]*)"', text)
+
+    def parts(value: str) -> list[str]:
+        pieces = [value]
+        for sep in separators:
+            pieces = [x for piece in pieces for x in piece.split(sep)]
+        return sorted(pieces)
+
+    rows = [
+        sorted((k, {**v, "value": parts(v["value"])}) for k, v in b.items())
+        for b in doc["results"]["bindings"]
+    ]
+    return sorted(rows, key=json.dumps)  # ties of ORDER BY come in either order
+
+
+# Found by this test, not fixed here: where a statement is in two named graphs (an external
+# label in graph/links and in graph/data), Oxigraph's union default graph gives it twice (a
+# bag), rdflib once (an RDF merge, as SPARQL's union default graph should); reported.
+_UNION_BAG = pytest.mark.xfail(strict=True, reason="Oxigraph's union default graph is a bag")
+_QUERY_PATHS = [
+    pytest.param(p, marks=_UNION_BAG)
+    if p.stem
+    in (
+        "annotations-by-directive-article",
+        "annotations-investigative-capacity",
+        "links-by-country",
+    )
+    else p
+    for p in sorted(QUERIES.glob("*.rq"))
+]
+
+
+@pytest.mark.parametrize("path", _QUERY_PATHS, ids=lambda p: p.stem)
+def test_rdflib_gives_the_same_terms(
+    path: Path, knowledge: KnowledgeGraph, service: SparqlService
+) -> None:
+    # Regression: Oxigraph (pyoxigraph 0.5.13) tags GROUP_CONCAT of @fr labels as @fr, where
+    # rdflib and Jena return a plain string; the values agreed, so the tests above missed it.
+    from rdflib.compare import isomorphic
+
+    from publish.sparql import parse
+
+    text = path.read_text(encoding="utf-8")
+    form = parse(text)[1]
+    ours, theirs = _terms(service, text, form), _rdflib_terms(knowledge, text, form)
+    if isinstance(ours, Graph):
+        assert isomorphic(ours, theirs)
+    else:
+        assert ours == theirs
+
+
+@pytest.mark.parametrize("name", ["multi-addressee-recommendations", "police-and-its-services"])
+def test_group_concat_of_labels_is_a_plain_string(service: SparqlService, name: str) -> None:
+    text = (QUERIES / f"{name}.rq").read_text(encoding="utf-8")
+    doc = json.loads(service.query(text, "json"))
+    column = "actors" if name.startswith("multi") else "addressees"
+    cells = [b[column] for b in doc["results"]["bindings"]]
+    assert cells and all(c == {"type": "literal", "value": c["value"]} for c in cells)

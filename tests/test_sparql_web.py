@@ -188,7 +188,9 @@ def _big_form(client, settings: Settings):
             "application/sparql-query",
         ),
         (
-            lambda c, s: c.get("/sparql", query_string={"query": "ASK {}"}, headers=TEXT_HTML),
+            lambda c, s: c.get(
+                "/sparql", query_string={"query": "ASK {}"}, headers={"Accept": "image/png"}
+            ),
             406,
             "cannot answer Accept",
         ),

@@ -4,6 +4,7 @@ with `thbkg build --push`; an endpoint that is down or slow is a 502 / 504, neve
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -200,6 +201,26 @@ def test_an_endpoint_that_is_slow_is_a_504(oxigraph: str, slow_endpoint: str) ->
     assert response.status_code == 504
     assert "did not answer within 0.5 s" in response.get_data(as_text=True)
     assert time.monotonic() - started < 1.5
+
+
+def test_sparql_on_an_endpoint_down_or_slow_is_a_502_or_504_within_the_deadline(
+    oxigraph: str, slow_endpoint: str
+) -> None:
+    """/sparql parses and guards in a worker, then forwards with what is left of the query's
+    deadline (here 1 s, though the endpoint may take 10 s for the site's own reads)."""
+    settings = Settings().with_overrides(endpoint_timeout=10.0, query_timeout=1.0)
+    site = open_endpoint(f"{oxigraph}/query", settings)
+    client = create_app(settings, site).test_client()
+    query = {"query": "ASK { ?s ?p ?o }"}
+    site.store.endpoint = slow_endpoint
+    started = time.monotonic()
+    response = client.get("/sparql", query_string=query)
+    assert response.status_code == 504, response.get_data(as_text=True)
+    assert re.search(r"did not answer within (0\.\d|1) s", response.get_data(as_text=True))
+    assert time.monotonic() - started < 1.5
+    site.store.endpoint = f"http://127.0.0.1:{free_port()}/query"  # nobody listens there
+    response = client.get("/sparql", query_string=query)
+    assert response.status_code == 502 and "cannot be reached" in response.get_data(as_text=True)
 
 
 def test_serve_refuses_an_endpoint_that_is_down() -> None:

@@ -20,9 +20,14 @@ def test_every_route_is_in_the_routes_table(app) -> None:
         "/.well-known/void": "`/.well-known/void`",
         "/context.jsonld": "`/context.jsonld`",
         "/download/<name>": "`/download/thbkg.",
+        "/download/thbkg.csv": "`/download/thbkg.csv`",
+        "/download/thbkg.csv-metadata.json": "`/download/thbkg.csv-metadata.json`",
+        "/charts.css": "`/charts.css`",
         "/static/<path:filename>": "`/static/",
         "/sparql": "`/sparql`",
         "/sparql/": "`/sparql`",
+        "/robots.txt": "`/robots.txt`",
+        "/sitemap.xml": "`/sitemap.xml`",
     }
     for rule in app.url_map.iter_rules():
         assert rule.rule in documented, f"route {rule.rule} is not in the README's routes table"

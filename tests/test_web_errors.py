@@ -29,8 +29,8 @@ def test_unknown_resource_is_404_in_html_for_browsers(client) -> None:
     "path",
     [
         "/recommendation/2018-33.csv",  # a suffix we do not serve
-        "/recommendation/2018-33.trig",
-        "/recommendation/2018-33/",
+        "/recommendation/2018-33.srj",  # a results format, not a resource's
+        "/recommendation/2018-99/",  # a slash does not make an unknown resource known
         "/recommendation",
         "/download/thbkg.exe",
         "/download/thbkg.ttl/more",

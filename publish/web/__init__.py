@@ -9,7 +9,7 @@ from flask import Flask
 from ..build import Site, cached_store, open_built
 from ..catalogue import Catalogue
 from ..config import Settings, from_environment
-from ..graph import load_graph
+from ..rdfio import load_graph
 from .sparql import init_app as init_sparql
 
 
@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     Every request reads through the site's store; only small, fixed-size things (the dataset
     description, the ontology and shapes documents) are prepared here, once.
     """
-    from . import headers, pages, resources, responses
+    from . import crawl, delivery, headers, listing, pages, resources, responses
 
     settings = settings or from_environment()
     site = site or open_built(cached_store(settings), settings)
@@ -31,9 +31,12 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     cat = Catalogue(site.store, site.stats, shapes, site.version)
     app.extensions["thbkg.catalogue"] = cat
     threading.Thread(target=cat.warm, name="thbkg-warm-pages", daemon=True).start()
+    listing.init_app(app, site)
     responses.init_app(app)
+    delivery.init_app(app, settings)
     headers.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(crawl.bp)
     init_sparql(app, settings, site)
     # Last: its catch-all route maps every other path onto a resource IRI.
     app.register_blueprint(resources.bp)

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH
+from rdflib.namespace import DC, DCTERMS, OWL, RDF, RDFS, SH, SKOS
 
 from ..catalogue import Catalogue
 from ..namespaces import ONTOLOGY, SHAPES, THB, short
@@ -36,6 +36,60 @@ def _anchor(iri: URIRef) -> str:
     return str(iri).rpartition("#")[2] or str(iri).rpartition("/")[2]
 
 
+def manchester(g: Graph, node: object) -> str:
+    """An OWL class expression in Manchester syntax (``thb:Recommendation and (thb:concerns
+    value thbr:actor/police)``), so a reader sees what a defined class means."""
+    if isinstance(node, URIRef):
+        return short(node)
+    if isinstance(node, Literal):
+        return str(node)
+    value = g.value
+    for prop, word in ((OWL.intersectionOf, " and "), (OWL.unionOf, " or ")):
+        members = value(node, prop)
+        if members is not None:
+            return word.join(_grouped(g, m) for m in Collection(g, members))
+    if value(node, OWL.complementOf) is not None:
+        return f"not {_grouped(g, value(node, OWL.complementOf))}"
+    if value(node, OWL.oneOf) is not None:
+        return "{" + ", ".join(short(m) for m in Collection(g, value(node, OWL.oneOf))) + "}"
+    prop = value(node, OWL.onProperty)
+    if prop is None:
+        return "(…)"
+    on = short(prop)
+    for key, word in ((OWL.someValuesFrom, "some"), (OWL.allValuesFrom, "only")):
+        if value(node, key) is not None:
+            return f"{on} {word} {_grouped(g, value(node, key))}"
+    if value(node, OWL.hasValue) is not None:
+        return f"{on} value {short(value(node, OWL.hasValue))}"
+    filler = value(node, OWL.onClass)
+    for keys, word in (
+        ((OWL.minQualifiedCardinality, OWL.minCardinality), "min"),
+        ((OWL.maxQualifiedCardinality, OWL.maxCardinality), "max"),
+        ((OWL.qualifiedCardinality, OWL.cardinality), "exactly"),
+    ):
+        for key in keys:
+            if value(node, key) is not None:
+                tail = f" {_grouped(g, filler)}" if filler is not None else ""
+                return f"{on} {word} {value(node, key)}{tail}"
+    return "(…)"
+
+
+def _grouped(g: Graph, node: object) -> str:
+    text = manchester(g, node)
+    return text if isinstance(node, URIRef) or " " not in text else f"({text})"
+
+
+def disjoint(g: Graph, cls: URIRef) -> list[URIRef]:
+    """The classes ``cls`` is declared disjoint with (disjointWith, AllDisjointClasses)."""
+    found = set(g.objects(cls, OWL.disjointWith)) | set(g.subjects(OWL.disjointWith, cls))
+    for axiom in g.subjects(RDF.type, OWL.AllDisjointClasses):
+        members = list(Collection(g, g.value(axiom, OWL.members)))
+        if cls in members:
+            found |= set(members)
+    found.discard(cls)
+    return sorted(c for c in found if isinstance(c, URIRef))
+
+
 @lru_cache(maxsize=8)  # a pure function of a catalogue that never changes, and a language
 def ontology(cat: Catalogue, lang: str) -> dict[str, object]:
     """The ontology header, then its classes and properties, each with its anchor."""
@@ -51,6 +105,9 @@ def ontology(cat: Catalogue, lang: str) -> dict[str, object]:
         )
         if OWL.Class in types:
             doc.facts.append((t("subclass_of"), sorted(g.objects(term, RDFS.subClassOf))))
+            definitions = [manchester(g, e) for e in g.objects(term, OWL.equivalentClass)]
+            doc.facts.append((t("equivalent_to"), sorted(definitions)))
+            doc.facts.append((t("disjoint_with"), disjoint(g, term)))
             classes.append(doc)
             continue
         kinds = [
@@ -80,6 +137,15 @@ def ontology(cat: Catalogue, lang: str) -> dict[str, object]:
         "descriptions": _by_lang(g, ONTOLOGY, DCTERMS.description),
         "version": g.value(ONTOLOGY, OWL.versionInfo),
         "licence": g.value(ONTOLOGY, DCTERMS.license),
+        "creator": g.value(ONTOLOGY, DCTERMS.creator),
+        "publisher": g.value(ONTOLOGY, DC.publisher),
+        "created": g.value(ONTOLOGY, DCTERMS.created),
+        "modified": g.value(ONTOLOGY, DCTERMS.modified),
+        "citation": _by_lang(g, ONTOLOGY, DCTERMS.bibliographicCitation),
+        "versions": [
+            (version, g.value(version, DCTERMS.created), _by_lang(g, version, SKOS.changeNote))
+            for version in sorted(g.objects(ONTOLOGY, DCTERMS.hasVersion), reverse=True)
+        ],
         "classes": classes,
         "properties": properties,
         "external": external,

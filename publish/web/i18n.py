@@ -1,12 +1,12 @@
-"""The language of a page: ``?lang=fr|en``, else ``Accept-Language``, else English; its words."""
+"""The language of a page: ``?lang=en|fr|nl``, else ``Accept-Language``, else English; its words."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Request
+from flask import Request, g, request
 
-LANGUAGES = ("en", "fr")
+LANGUAGES = ("en", "fr", "nl")
 DEFAULT = "en"
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -51,7 +51,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page": "Page",
         "previous": "Previous",
         "next": "Next",
-        "filter_hint": "Filter by theme, actor (including its sub-organisations) or year.",
+        "filter_hint": "Filter by theme, actor (including its sub-organisations), level of "
+        "government or year; the number beside each value is how many recommendations it gives.",
         "intro": "The recommendations that Myria, Belgium's Federal Migration Centre and "
         "independent rapporteur on trafficking and smuggling of human beings, addresses to "
         "public authorities in the annexes of its annual reports, as linked data. The text of "
@@ -74,6 +75,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "language": "Language",
         "mentions": "Mentions",
         "concerns": "Concerns (inferred, with the organisations its addressees belong to)",
+        "annotations": "What it is about, as the curators tag it",
+        "annotations_note": (
+            "These tags are the dataset's curators', not Myria's: "
+            "each rests on the words of the source quoted after it."
+        ),
+        "tag_subjects": "Subjects (EuroVoc)",
+        "tag_groups": "Affected groups",
+        "tag_actions": "Calls for",
+        "tag_legal_anchors": "Legal anchors",
+        "article": "article",
+        "tagged_from": "tagged by the curators, from the words",
+        "in_addressee_cell": "in the addressee cell",
         "subjects": "subjects",
         "namespace": "Namespace",
         "prefix": "prefix",
@@ -82,6 +95,40 @@ MESSAGES: dict[str, dict[str, str]] = {
         "jsonld_context": "JSON-LD context",
         "dataset_description": "Dataset description",
         "filters": "filters",
+        # Search, facets, charts and exports (publish/web/listing.py).
+        "search": "Search",
+        "search_label": "Search the recommendations",
+        "search_placeholder": "words of the text, an addressee, a theme …",
+        "remove_filter": "remove this filter",
+        "export": "This list as data",
+        "original_fr": "French original, verbatim",
+        "pages": "Pages",
+        "charts": "Charts",
+        "chart_by_name": "Recommendations per addressee, addressed by name",
+        "chart_with_parts": "Recommendations per addressee, including its sub-organisations",
+        "chart_per_theme": "Recommendations per theme",
+        "chart_per_level": "Recommendations per level of government",
+        "chart_hierarchy": "Actor hierarchy, with recommendations including sub-organisations",
+        "csv_note": "one row per recommendation",
+        "fallback": "no label in this language: shown in the language named",
+        # The SPARQL editor and its no-JavaScript results (publish/web/sparql.py).
+        "editor_title": "SPARQL query editor",
+        "editor_intro": "Queries run against {endpoint} "
+        "(SPARQL 1.1 Protocol, read-only). The default graph "
+        "is the union of the named graphs {graphs}. Queries stop after {timeout} s and return"
+        " at most {max_rows} rows; SERVICE is refused. The prefixes below are also known "
+        "without being declared.",
+        "researchers_queries": "Researchers' queries",
+        "run_no_js": "Run without JavaScript",
+        "run": "Run",
+        "results_title": "Query result",
+        "query_text": "Query",
+        "answer": "Answer",
+        "yes": "yes (true)",
+        "no": "no (false)",
+        "rows": "rows",
+        "result_as": "This result as",
+        "edit_query": "Open the query editor",
         # The documentation of the ontology and the shapes (publish/web/docs.py).
         "subclass_of": "Subclass of",
         "kind": "Kind",
@@ -116,6 +163,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "qualified": "at least {n} value(s) that: {x}",
         "not": "not ({x})",
         "or": "either: {x}",
+        "equivalent_to": "Defined as (equivalent to)",
+        "disjoint_with": "Disjoint with",
+        "creator": "Creator",
+        "created": "Created",
+        "modified": "Modified",
+        "citation": "Cite as",
+        "versions": "Version history",
+        "inferred_marker": "inferred by the reasoner (graph/inferred), not stated in the source",
+        "inferred": "inferred",
     },
     "fr": {
         "site": "Recommandations de Myria sur la traite et le trafic",
@@ -158,7 +214,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "page": "Page",
         "previous": "Précédente",
         "next": "Suivante",
-        "filter_hint": "Filtrer par thème, par acteur (avec ses sous-organisations) ou par année.",
+        "filter_hint": "Filtrer par thème, par acteur (avec ses sous-organisations), par niveau "
+        "de pouvoir ou par année ; le nombre à côté de chaque valeur est celui des "
+        "recommandations qu'elle donne.",
         "intro": "Les recommandations que Myria, Centre fédéral Migration et rapporteur "
         "national indépendant sur la traite et le trafic des êtres humains, adresse aux "
         "autorités dans les annexes de ses rapports annuels, en données liées. Le texte de "
@@ -181,6 +239,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "language": "Langue",
         "mentions": "Mentionne",
         "concerns": "Concerne (déduit, avec les organisations dont relèvent ses destinataires)",
+        "annotations": "Ce dont elle traite, selon les curateurs",
+        "annotations_note": (
+            "Ces étiquettes sont celles des curateurs du jeu de données, non de Myria : "
+            "chacune repose sur les mots de la source cités à sa suite."
+        ),
+        "tag_subjects": "Sujets (EuroVoc)",
+        "tag_groups": "Groupes concernés",
+        "tag_actions": "Demande",
+        "tag_legal_anchors": "Ancrages juridiques",
+        "article": "article",
+        "tagged_from": "étiqueté par les curateurs, d'après les mots",
+        "in_addressee_cell": "dans la cellule des destinataires",
         "subjects": "sujets",
         "namespace": "Espace de noms",
         "prefix": "préfixe",
@@ -189,6 +259,40 @@ MESSAGES: dict[str, dict[str, str]] = {
         "jsonld_context": "contexte JSON-LD",
         "dataset_description": "Description du jeu de données",
         "filters": "filtres",
+        "search": "Rechercher",
+        "search_label": "Rechercher dans les recommandations",
+        "search_placeholder": "mots du texte, un destinataire, un thème …",
+        "remove_filter": "retirer ce filtre",
+        "export": "Cette liste en données",
+        "original_fr": "Original français, tel quel",
+        "pages": "Pages",
+        "charts": "Graphiques",
+        "chart_by_name": "Recommandations par destinataire, nommé comme tel",
+        "chart_with_parts": "Recommandations par destinataire, avec ses sous-organisations",
+        "chart_per_theme": "Recommandations par thème",
+        "chart_per_level": "Recommandations par niveau de pouvoir",
+        "chart_hierarchy": "Hiérarchie des acteurs, avec les recommandations "
+        "de leurs sous-organisations",
+        "csv_note": "une ligne par recommandation",
+        "fallback": "pas de libellé dans cette langue : affiché dans la langue indiquée",
+        # The SPARQL editor and its no-JavaScript results (publish/web/sparql.py).
+        "editor_title": "Éditeur de requêtes SPARQL",
+        "editor_intro": "Les requêtes s'exécutent sur {endpoint} "
+        "(protocole SPARQL 1.1, en lecture seule). Le"
+        " graphe par défaut est l'union des graphes nommés {graphs}. Les requêtes s'arrêtent "
+        "après {timeout} s et rendent au plus {max_rows} lignes ; SERVICE est refusé. Les "
+        "préfixes ci-dessous sont connus sans être déclarés.",
+        "researchers_queries": "Requêtes pour les chercheurs",
+        "run_no_js": "Exécuter sans JavaScript",
+        "run": "Exécuter",
+        "results_title": "Résultat de la requête",
+        "query_text": "Requête",
+        "answer": "Réponse",
+        "yes": "oui (true)",
+        "no": "non (false)",
+        "rows": "lignes",
+        "result_as": "Ce résultat en",
+        "edit_query": "Ouvrir l'éditeur de requêtes",
         # The documentation of the ontology and the shapes (publish/web/docs.py).
         "subclass_of": "Sous-classe de",
         "kind": "Nature",
@@ -223,6 +327,166 @@ MESSAGES: dict[str, dict[str, str]] = {
         "qualified": "au moins {n} valeur(s) qui : {x}",
         "not": "pas ({x})",
         "or": "soit : {x}",
+        "equivalent_to": "Définie comme (équivalente à)",
+        "disjoint_with": "Disjointe de",
+        "creator": "Auteur",
+        "created": "Créée le",
+        "modified": "Modifiée le",
+        "citation": "Citer comme",
+        "versions": "Historique des versions",
+        "inferred_marker": "déduit par le raisonneur (graph/inferred), non énoncé dans la source",
+        "inferred": "déduit",
+    },
+    "nl": {
+        "site": "Aanbevelingen van Myria over mensenhandel en mensensmokkel",
+        "home": "Aanbevelingen",
+        "ontology": "Ontologie",
+        "shapes": "Vormen",
+        "dataset": "Dataset",
+        "downloads": "Downloads",
+        "recommendation": "Aanbeveling",
+        "recommendations": "Aanbevelingen",
+        "theme": "Thema",
+        "themes": "Thema's",
+        "actor": "Actor",
+        "actors": "Actoren",
+        "report": "Verslag",
+        "reports": "Verslagen",
+        "year": "Jaar",
+        "all": "Alle",
+        "text": "Tekst (Frans, authentiek)",
+        "addressed_to": "Gericht aan",
+        "addressee_text": "Cel „Bestemmeling”, letterlijk",
+        "qualifier": "nader bepaald als",
+        "part_of": "Maakt deel uit van",
+        "parts": "Suborganisaties",
+        "level": "Bestuursniveau",
+        "labels": "Benamingen",
+        "broader": "Ruimer thema",
+        "narrower": "Nauwere thema's",
+        "heading": "Titel van de afdeling, letterlijk",
+        "links_out": "Koppelingen naar andere vocabulaires",
+        "legal": "Wettelijke definitie",
+        "formats": "Deze bron als data",
+        "properties": "Beschrijving",
+        "referenced_by": "Vermeld door",
+        "concepts": "Concepten",
+        "count": "aantal",
+        "no_match": "Geen enkele aanbeveling voldoet aan deze filters.",
+        "showing": "Weergegeven:",
+        "of": "van",
+        "filter_hint": "Filter op thema, actor (met zijn suborganisaties), bestuursniveau of jaar; "
+        "het getal naast elke waarde is het aantal aanbevelingen dat ze oplevert.",
+        "intro": "De aanbevelingen die Myria, het Federaal Migratiecentrum en onafhankelijk "
+        "nationaal rapporteur inzake mensenhandel en mensensmokkel, in de bijlagen van zijn "
+        "jaarverslagen aan de overheden richt, als gekoppelde data. De tekst van elke "
+        "aanbeveling is het Franse origineel, letterlijk.",
+        "source": "Bron",
+        "triples": "tripels",
+        "entities": "entiteiten",
+        "publisher": "Uitgever",
+        "licence": "Licentie",
+        "classes": "Klassen",
+        "properties_h": "Eigenschappen",
+        "targets": "Van toepassing op",
+        "message": "Bericht",
+        "graph": "Benoemde graaf",
+        "download": "Downloaden",
+        "media_type": "Mediatype",
+        "statistics": "Statistieken",
+        "not_found": "Niet gevonden",
+        "error": "Fout",
+        "language": "Taal",
+        "mentions": "Vermeldt",
+        "concerns": "Betreft (afgeleid, met de organisaties waartoe de bestemmelingen behoren)",
+        "subjects": "onderwerpen",
+        "namespace": "Naamruimte",
+        "prefix": "prefix",
+        "external_terms": "Externe termen",
+        "data_note": "Data: jaarverslagen van Myria, aanbevelingen letterlijk",
+        "jsonld_context": "JSON-LD-context",
+        "dataset_description": "Beschrijving van de dataset",
+        "filters": "filters",
+        "search": "Zoeken",
+        "search_label": "Zoeken in de aanbevelingen",
+        "search_placeholder": "woorden uit de tekst, een bestemmeling, een thema …",
+        "remove_filter": "deze filter verwijderen",
+        "export": "Deze lijst als data",
+        "original_fr": "Frans origineel, letterlijk",
+        "pages": "Pagina's",
+        "page": "Pagina",
+        "previous": "Vorige",
+        "next": "Volgende",
+        "charts": "Grafieken",
+        "chart_by_name": "Aanbevelingen per bestemmeling, bij naam genoemd",
+        "chart_with_parts": "Aanbevelingen per bestemmeling, met zijn suborganisaties",
+        "chart_per_theme": "Aanbevelingen per thema",
+        "chart_per_level": "Aanbevelingen per bestuursniveau",
+        "chart_hierarchy": "Hiërarchie van de actoren, met de aanbevelingen "
+        "van hun suborganisaties",
+        "csv_note": "één rij per aanbeveling",
+        "fallback": "geen benaming in deze taal: getoond in de aangegeven taal",
+        "editor_title": "SPARQL-query-editor",
+        "editor_intro": "Query's worden uitgevoerd op {endpoint} "
+        "(SPARQL 1.1-protocol, alleen lezen). De "
+        "standaardgraaf is de unie van de benoemde grafen {graphs}. Query's stoppen na "
+        "{timeout} s en geven hoogstens {max_rows} rijen terug; SERVICE wordt geweigerd. De "
+        "prefixen hieronder zijn bekend zonder declaratie.",
+        "researchers_queries": "Query's voor onderzoekers",
+        "run_no_js": "Uitvoeren zonder JavaScript",
+        "run": "Uitvoeren",
+        "results_title": "Resultaat van de query",
+        "query_text": "Query",
+        "answer": "Antwoord",
+        "yes": "ja (true)",
+        "no": "nee (false)",
+        "rows": "rijen",
+        "result_as": "Dit resultaat als",
+        "edit_query": "De query-editor openen",
+        # Curators' annotations (issue 10).
+        "annotations": "Waarover ze gaat, volgens de curatoren",
+        "annotations_note": "Deze labels zijn van de curatoren van de dataset, niet van Myria: "
+        "elk steunt op de woorden van de bron die erna geciteerd worden.",
+        "article": "artikel",
+        "in_addressee_cell": "in de cel met de bestemmelingen",
+        "tag_actions": "Vraagt om",
+        "tag_groups": "Betrokken groepen",
+        "tag_legal_anchors": "Juridische verankering",
+        "tag_subjects": "Onderwerpen (EuroVoc)",
+        "tagged_from": "gelabeld door de curatoren, op basis van de woorden",
+        "subclass_of": "Subklasse van",
+        "kind": "Soort",
+        "object": "objecteigenschap",
+        "datatype_p": "data-eigenschap",
+        "functional": "functioneel",
+        "transitive": "transitief",
+        "domain": "Domein",
+        "range": "Bereik",
+        "subproperty_of": "Subeigenschap van",
+        "chain": "Eigenschapsketen",
+        "target_class": "Elke instantie van",
+        "target_objects": "Elk object van",
+        "target_subjects": "Elk subject van",
+        "target_node": "De knoop",
+        "node": "de knoop zelf",
+        "query": "SPARQL-controle",
+        "sparql": "een SPARQL-query vindt de overtredingen",
+        "exactly": "precies {n} waarde(n)",
+        "at_least": "minstens {n} waarde(n)",
+        "at_most": "hoogstens {n} waarde(n)",
+        "datatype": "van datatype {x}",
+        "node_kind": "een knoop van soort {x}",
+        "class": "een instantie van {x}",
+        "has_value": "bevat {x}",
+        "conforms": "voldoet aan {x}",
+        "pattern": "voldoet aan de reguliere expressie {x}",
+        "min_length": "minstens {n} teken(s)",
+        "language_in": "taallabel uit: {x}",
+        "in": "een van: {x}",
+        "unique_lang": "hoogstens één per taal",
+        "qualified": "minstens {n} waarde(n) die: {x}",
+        "not": "niet ({x})",
+        "or": "ofwel: {x}",
     },
 }
 
@@ -236,6 +500,14 @@ def choose_language(request: Request) -> str:
         return request.accept_languages.best_match(LANGUAGES, default=DEFAULT) or DEFAULT
     except ValueError:  # a malformed header is no reason to fail the page
         return DEFAULT
+
+
+def language() -> str:
+    """The language of the current request's page, chosen once per request (kept on ``g``):
+    the page, its labels, its error message and its links all agree."""
+    if "thbkg_lang" not in g:
+        g.thbkg_lang = choose_language(request)
+    return g.thbkg_lang
 
 
 def translator(lang: str) -> Callable[[str], str]:

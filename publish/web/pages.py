@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, render_template, request
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, SKOS
 
+from ..annotations import tags
 from ..catalogue import Catalogue
 from ..describe import SPARQL_ENDPOINT
-from ..formats import HTML, RDF_FORMATS
+from ..formats import CSV, HTML, JSON, RDF_FORMATS
 from ..namespaces import BASE, DATASET, THB
-from . import docs
-from .i18n import LANGUAGES, choose_language, translator
-from .responses import catalogue, conditional, href
+from . import docs, listing, schemaorg
+from .i18n import LANGUAGES, language, translator
+from .responses import catalogue, conditional, href, landing_alternative
 
 bp = Blueprint("pages", __name__)
 
@@ -40,11 +41,18 @@ class View:
     Values come from ``described``, the small graph the store answered for this page (a
     resource's description, or the dataset description), never from the whole dataset."""
 
-    def __init__(self, cat: Catalogue, lang: str, described: Graph | None = None) -> None:
+    def __init__(
+        self,
+        cat: Catalogue,
+        lang: str,
+        described: Graph | None = None,
+        inferred: frozenset[tuple] = frozenset(),
+    ) -> None:
         self.cat = cat
         self.lang = lang
         self.t = translator(lang)
         self.described = described if described is not None else Graph()
+        self.inferred = inferred  # the statements of ``described`` that graph/inferred holds
 
     def label(self, node: object) -> str:
         """A label in the page language, so templates never show a raw IRI."""
@@ -64,6 +72,22 @@ class View:
                 return href(local) + query + (f"#{fragment}" if fragment else "")
             return text
         return None
+
+    def label_lang(self, node: object) -> str:
+        """The language of ``node``'s label when it is not the page's (a fallback), else ''."""
+        labels = self.cat.labels(node)
+        if not labels or self.lang in labels:
+            return ""
+        label = self.label(node)
+        return next((tag for tag, text in sorted(labels.items()) if text == label and tag), "")
+
+    def href_of(self, iri: str) -> str | None:
+        """``href`` of an IRI given as text (the search index keeps IRIs as text)."""
+        return self.href(URIRef(iri))
+
+    def name(self, iri: str) -> tuple[str, str]:
+        """(label, its language) of an IRI given as text, from the search index."""
+        return listing.search_index().label(iri, self.lang)
 
     def slug(self, node: object) -> str:
         """The last segment of one of our IRIs, as filter parameters take it."""
@@ -92,9 +116,22 @@ class View:
         graph = self.described
         props = sorted(set(graph.predicates(subject)), key=self.label)
         return [
-            (self.value(p), [self.value(o) for o in sorted(graph.objects(subject, p))])
+            (
+                self.value(p),
+                [self._marked(subject, p, o) for o in sorted(graph.objects(subject, p))],
+            )
             for p in props
         ]
+
+    def _values(self, graph: Graph, subject: object, prop: object) -> list[dict[str, object]]:
+        return [self._marked(subject, prop, o) for o in sorted(graph.objects(subject, prop))]
+
+    def _marked(self, subject: object, prop: object, node: object) -> dict[str, object]:
+        """A value, marked when the reasoner inferred the statement rather than the source."""
+        item = self.value(node)
+        if (subject, prop, node) in self.inferred:
+            item["inferred"] = True
+        return item
 
     def url(self, **changes: object) -> str:
         """This page's URL with some query parameters changed (None removes one)."""
@@ -108,12 +145,21 @@ class View:
 
 
 def _render(
-    template: str, path: str | None, title: str, described: Graph | None = None, **context: object
+    template: str,
+    path: str | None,
+    title: str,
+    described: Graph | None = None,
+    inferred: frozenset[tuple] = frozenset(),
+    **context: object,
 ) -> str:
     cat = catalogue()
-    lang = choose_language(request)
-    view = View(cat, lang, described)
-    formats = [(f, href(path, f.suffix)) for f in RDF_FORMATS] if path is not None else []
+    lang = language()
+    view = View(cat, lang, described, inferred)
+    # The landing page's data is the dataset description (where ``/`` sends RDF clients).
+    data_path = "dataset" if path is None else path
+    formats = [(f, href(data_path, f.suffix)) for f in RDF_FORMATS]
+    if data_path == "dataset":
+        context["schema_org"] = schemaorg.dataset(cat.description, lang)
     return render_template(
         template,
         v=view,
@@ -123,6 +169,7 @@ def _render(
         title=title,
         path=path,
         iri=BASE + path if path is not None else None,
+        canonical=BASE + path if path is not None else BASE,
         formats=formats,
         cat=cat,
         THB=THB,
@@ -134,62 +181,50 @@ def _render(
     )
 
 
-def _slug_filter(name: str, cls: URIRef, prefix: str) -> URIRef | None:
-    """The resource a filter parameter names, by its slug; a bad value is a 400."""
-    value = request.args.get(name)
-    if value is None or value == "":
-        return None
-    iri = catalogue().iri(f"{prefix}/{value}")
-    if iri is None or not catalogue().is_a(iri, cls):
-        abort(400, f"unknown {name} {value[:80]!r}")
-    return iri
-
-
 @bp.route("/", methods=["GET"])
 def index() -> Response:
-    """The landing page: what the dataset is, counts, themes, actors, every recommendation."""
+    """The landing page: search, facets with counts, charts, the list; CSV or JSON on request."""
+    elsewhere = landing_alternative()
+    if elsewhere is not None:
+        return elsewhere
     cat = catalogue()
-    theme = _slug_filter("theme", THB.Theme, "theme")
-    actor = _slug_filter("actor", THB.Actor, "actor")
-    year_text = request.args.get("year") or None
-    if year_text is not None and not (
-        year_text.isascii() and year_text.isdigit() and len(year_text) <= 4
-    ):
-        abort(400, f"year must be a year such as 2018, not {year_text[:40]!r}")
-    year = int(year_text) if year_text is not None else None
-    if year is not None and year not in cat.years():
-        abort(400, f"no recommendation of year {year}")
-    listing = cat.recommendations(theme=theme, actor=actor, year=year, page=_page())
-    lang = choose_language(request)
+    sel = listing.selection()
+    lang = language()
+    table = listing.wanted_table()
+    if table is not None:
+        return listing.table_response(table, sel, lang)
+    view = View(cat, lang)
+    index = listing.search_index()
+    total = index.count(sel)
+    page = listing.page_number(total)
+    hits = index.search(sel, limit=listing.PAGE_SIZE, offset=(page - 1) * listing.PAGE_SIZE)
     body = _render(
         "index.html",
         None,
-        translator(lang)("site"),
-        rows=listing.rows,
-        listing=listing,
+        view.t("site"),
+        hits=hits,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // listing.PAGE_SIZE)),
+        sel=sel,
+        facets=listing.facets(sel, lang, view.url),
+        charts=listing.chart_set(sel, lang, view.t, view.href_of),
+        filtered=sel != listing.Selection(),
         counts=cat.counts,
         stats=cat.stats,
-        themes=cat.theme_tree,
-        actors=cat.actors_by_label(lang),
         reports=cat.instances(THB.Report),
-        years=cat.years(),
-        selected={"theme": theme, "actor": actor, "year": year},
         downloads=cat.downloads(),
+        table_path=listing.export.TABLE_PATH,
         sparql=href("sparql"),
     )
-    response = conditional(body, HTML, vary=("Accept-Language",))
+    response = conditional(body, HTML, vary=("Accept", "Accept-Language"))
     response.headers["Link"] = (
-        '</dataset>; rel="describedby", </.well-known/void>; rel="describedby"'
+        f'<{BASE}>; rel="canonical", '
+        '</dataset>; rel="describedby", </.well-known/void>; rel="describedby", '
+        f'<{view.url(format="csv", page=None)}>; rel="alternate"; type="{CSV.media_type}", '
+        f'<{view.url(format="json", page=None)}>; rel="alternate"; type="{JSON.media_type}"'
     )
     return response
-
-
-def _page() -> int:
-    """The ``?page=`` of a listing (1 when absent); a value that is no page number is a 400."""
-    text = request.args.get("page") or "1"
-    if not (text.isascii() and text.isdigit() and 0 < len(text) <= 6 and int(text) > 0):
-        abort(400, f"page must be a page number such as 2, not {text[:40]!r}")
-    return int(text)
 
 
 def render_resource(path: str) -> str:
@@ -197,7 +232,7 @@ def render_resource(path: str) -> str:
     cat = catalogue()
     kind = cat.kind(path)
     iri = cat.iri(path)
-    lang = choose_language(request)
+    lang = language()
     title = cat.label(iri, lang)
     if kind in ("ontology", "shapes"):
         model = docs.ontology(cat, lang) if kind == "ontology" else docs.shapes(cat, lang)
@@ -223,19 +258,22 @@ def render_resource(path: str) -> str:
         )
     described = cat.describe(iri)
     context: dict[str, object] = {"node": iri}
-    page = _page()
+    page = listing.page_arg()
     if kind == "recommendation":
         context["qualified"] = _qualifications(described, iri)
         context["mention_matches"] = {
             m: _objects(cat, m, SKOS.exactMatch) for m in described.objects(iri, THB.mentions)
         }
+        context["tags"] = tags(cat.store.select, iri)
     elif kind == "actor":
         context["ancestors"] = cat.ancestors(iri)
         context["children"] = cat.subjects(ORG.subOrganizationOf, iri)
         context["listing"] = cat.recommendations(actor=iri, page=page)
+        context["charts"] = _charts(listing.Selection(actor=str(iri)), lang, root=str(iri))
     elif kind == "theme":
         context["narrower"] = cat.subjects(SKOS.broader, iri)
         context["listing"] = cat.recommendations(theme=iri, page=page)
+        context["charts"] = _charts(listing.Selection(theme=str(iri)), lang)
         context["matches"] = [
             (p, o) for p in MATCH_PROPERTIES for o in sorted(described.objects(iri, p))
         ]
@@ -247,8 +285,24 @@ def render_resource(path: str) -> str:
         )
     if "listing" in context:
         context["rows"] = context["listing"].rows  # type: ignore[attr-defined]
-    context["incoming"] = sorted(set(cat.incoming(iri)))
-    return _render(f"{kind}.html", path, title, described, **context)
+    context["incoming"] = _incoming(cat, iri)
+    inferred = cat.inferred_part(iri, described)
+    return _render(f"{kind}.html", path, title, described, inferred, **context)
+
+
+def _charts(sel: listing.Selection, lang: str, root: str | None = None) -> list[listing.Chart]:
+    """The charts of an actor's or a theme's recommendations, as on the landing page."""
+    view = View(catalogue(), lang)
+    return listing.chart_set(sel, lang, view.t, view.href_of, root=root)
+
+
+def _incoming(cat: Catalogue, iri: URIRef) -> list[tuple[URIRef, list[URIRef]]]:
+    """Each resource that links to ``iri`` once, with every property it links by (a
+    recommendation both addressed to and concerning an actor was listed twice)."""
+    found: dict[URIRef, set[URIRef]] = {}
+    for subject, prop in cat.incoming(iri):
+        found.setdefault(subject, set()).add(prop)
+    return [(s, sorted(props)) for s, props in sorted(found.items())]
 
 
 def _objects(cat: Catalogue, node: URIRef, prop: URIRef) -> list[URIRef]:

@@ -1,38 +1,30 @@
 """Dereferencing: a request path names the resource with that path under the base IRI.
 
 The representation is picked, in this order, by ``?format=``, by a suffix (``.ttl``, ``.jsonld``,
-``.nt``, ``.rdf``, ``.html``), then by ``Accept`` (see ``responses.RESOURCE_OFFERS``). Also here:
+``.nt``, ``.rdf``, ``.html``), then by ``Accept`` (see ``formats.RESOURCE_OFFERS``). Also here:
 the downloads of the whole graph, the JSON-LD context, and ``/.well-known/void``.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, redirect, request
 
 from ..describe import DOWNLOAD_FORMATS, download_path
-from ..formats import HTML, JSONLD, Format, by_name, by_suffix, negotiate
+from ..formats import HTML, JSONLD, RESOURCE_OFFERS, Format, by_suffix
 from ..namespaces import BASE
 from . import pages
 from .responses import (
     MAX_PATH,
-    RESOURCE_OFFERS,
     alternates,
     catalogue,
     conditional,
     error_response,
     href,
+    requested_format,
     streamed,
 )
 
 bp = Blueprint("resources", __name__)
-
-
-@bp.after_request
-def _open_to_scripts(response: Response) -> Response:
-    """Linked data is public: any web page's script may read it (CORS, no credentials)."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "Link, ETag, Content-Location"
-    return response
 
 
 def _split_suffix(path: str) -> tuple[str, Format | None]:
@@ -46,27 +38,6 @@ def _split_suffix(path: str) -> tuple[str, Format | None]:
     return path, None
 
 
-def _requested_format(explicit: Format | None) -> Format | Response:
-    """The format to serve, or the error response that says why there is none."""
-    asked = request.args.get("format")
-    if asked is not None:
-        fmt = by_name(asked, RESOURCE_OFFERS)
-        if fmt is not None:
-            return fmt
-        other = by_name(asked)
-        if other is not None:
-            return error_response(406, f"this resource is not available as {other.media_type}")
-        names = ", ".join(f.suffix for f in RESOURCE_OFFERS)
-        return error_response(400, f"unknown format {asked!r}; use one of: {names}")
-    if explicit is not None:
-        return explicit
-    fmt = negotiate(request.headers.get("Accept"), RESOURCE_OFFERS)
-    if fmt is None:
-        offered = ", ".join(f.media_type for f in RESOURCE_OFFERS)
-        return error_response(406, f"no acceptable representation; this resource offers {offered}")
-    return fmt
-
-
 def serve_resource(path: str) -> Response:
     """Answer for one resource path, with or without a format suffix."""
     if len(path) > MAX_PATH:
@@ -75,7 +46,7 @@ def serve_resource(path: str) -> Response:
     iri = catalogue().iri(path)
     if iri is None:
         return error_response(404, f"no resource {BASE}{path}")
-    fmt = _requested_format(explicit)
+    fmt = requested_format(explicit)
     if isinstance(fmt, Response):
         return fmt
     negotiated = explicit is None and "format" not in request.args
@@ -97,7 +68,15 @@ def serve_resource(path: str) -> Response:
 
 @bp.route("/<path:path>", methods=["GET"])
 def resource(path: str) -> Response:
-    """The catch-all: any other path is a resource under the base IRI (Cool URIs)."""
+    """The catch-all: any other path is a resource under the base IRI (Cool URIs).
+
+    ``recommendation/2018-32/`` is a common way to mistype an IRI: it redirects (301) to the
+    resource without the slash rather than answering 404.
+    """
+    stem = path.rstrip("/")
+    if stem != path and stem and len(path) <= MAX_PATH and catalogue().iri(stem) is not None:
+        query = request.query_string.decode("latin-1")
+        return redirect(href(stem) + (f"?{query}" if query else ""), 301)
     return serve_resource(path)
 
 

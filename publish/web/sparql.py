@@ -10,6 +10,8 @@ mistake is a 4xx, a query stopped by a limit a 503 (429 for a client over its sh
 from __future__ import annotations
 
 import atexit
+import json
+from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
 from rdflib import BNode, Graph, Literal, URIRef
@@ -20,30 +22,16 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from .. import formats
 from ..build import Site
 from ..config import Settings
-from ..errors import (
-    NotAcceptable,
-    Overloaded,
-    QueryError,
-    ThbkgError,
-    TooLarge,
-    UnsupportedMediaType,
-)
+from ..errors import NotAcceptable, QueryError, TooLarge, UnsupportedMediaType
 from ..namespaces import ENTAILMENT, SD, W3C_FORMATS, bind_prefixes, sparql_prologue
 from ..queries import load_queries
 from ..sparql import SparqlService
+from .responses import plain_text_errors
 
-#: The W3C format IRI (``http://www.w3.org/ns/formats/``) of each result format we write.
-_FORMAT_IRIS = {
-    formats.SPARQL_JSON: "SPARQL_Results_JSON",
-    formats.SPARQL_XML: "SPARQL_Results_XML",
-    formats.CSV: "SPARQL_Results_CSV",
-    formats.TSV: "SPARQL_Results_TSV",
-    formats.TURTLE: "Turtle",
-    formats.JSONLD: "JSON-LD",
-    formats.NTRIPLES: "N-Triples",
-    formats.RDFXML: "RDF_XML",
-}
 _READ_ONLY = "this endpoint is read-only: SPARQL Update operations are refused"
+
+#: What a result page asks the query service for: SPARQL JSON, or Turtle for a graph.
+_FOR_A_PAGE = f"{formats.SPARQL_JSON.media_type}, {formats.TURTLE.media_type};q=0.9"
 
 bp = Blueprint("sparql", __name__)
 
@@ -63,33 +51,18 @@ def service() -> SparqlService:
     return current_app.extensions["thbkg.sparql"]
 
 
-def _text(message: str, status: int) -> Response:
-    return Response(message.rstrip() + "\n", status, content_type=formats.TEXT.content_type)
-
-
-@bp.errorhandler(ThbkgError)
-def _domain_error(exc: ThbkgError) -> Response:
-    response = _text(exc.message, exc.http_status)
-    if isinstance(exc, Overloaded):
-        response.headers["Retry-After"] = str(exc.retry_after)
-    return response
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(exc: HTTPException) -> Response:
-    response = _text(exc.description or exc.name, exc.code or 400)
-    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
-        response.allow.update(exc.valid_methods)
-    return response
+@bp.before_request
+def _plain_text_errors() -> None:
+    plain_text_errors()
 
 
 @bp.before_app_request
-def _outside_the_views() -> Response | None:
-    """Errors on /sparql that no view of ours raises, answered as ours are (text, CORS).
+def _outside_the_views() -> None:
+    """Errors on /sparql that no view of ours raises, answered as ours are (plain text).
 
     A method we do not route (PUT, DELETE ...) fails in routing, before any blueprint is
     chosen, and a path below ``/sparql/`` falls through to the resource route; both would get
-    the site's error page (HTML for a browser), the 405 without the CORS headers.
+    the site's error page (HTML for a browser).
     """
     path = request.path
     if path in ("/sparql", "/sparql/"):
@@ -97,7 +70,7 @@ def _outside_the_views() -> Response | None:
     elif path.startswith("/sparql/"):
         exc = NotFound(f"{path} is not part of the SPARQL endpoint; send queries to /sparql")
     else:
-        return None
+        return
     if isinstance(exc, MethodNotAllowed):
         exc = MethodNotAllowed(
             exc.valid_methods,
@@ -105,18 +78,13 @@ def _outside_the_views() -> Response | None:
             "this endpoint is read-only",
         )
     if isinstance(exc, HTTPException) and (exc.code or 0) >= 400:
-        return _cors(_http_error(exc))
-    return None
+        plain_text_errors()
+        raise exc
 
 
 @bp.after_request
-def _cors(response: Response) -> Response:
-    """Any origin may query: the data is public and the endpoint read-only and credential-free."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-    asked = request.headers.get("Access-Control-Request-Headers")
-    response.headers["Access-Control-Allow-Headers"] = asked or "Accept, Content-Type"
-    response.headers["Access-Control-Max-Age"] = "86400"
+def _negotiated(response: Response) -> Response:
+    """Every answer of the endpoint depends on ``Accept``."""
     response.vary.add("Accept")
     return response
 
@@ -171,14 +139,27 @@ def endpoint() -> Response:
     # ``format=`` (a name, suffix or media type) overrides Accept when the query form can take
     # it; the worker decides, since only it knows the form. Clients such as SPARQLWrapper also
     # send names we do not use: those fall back to Accept.
+    # A person following a link (a browser preferring HTML to every result format) gets the
+    # result as a page: asked of the service as SPARQL JSON, or Turtle for a graph.
+    page = (
+        "format" not in params
+        and formats.negotiate(
+            request.headers.get("Accept"),
+            (*formats.RESULT_FORMATS, *formats.RDF_FORMATS, formats.HTML),
+        )
+        == formats.HTML
+    )
     output, body = service().answer(
         queries[0],
         tuple(params.getlist("default-graph-uri")),
         tuple(params.getlist("named-graph-uri")),
-        accept=request.headers.get("Accept"),
-        format_override=params.get("format"),
+        accept=_FOR_A_PAGE if page else request.headers.get("Accept"),
+        format_override=None if page else params.get("format"),
         client=request.remote_addr,
     )
+    if page:
+        html = _results_page(queries[0], output, body)
+        return Response(html, 200, content_type=formats.HTML.content_type)
     return Response(body, 200, content_type=formats.by_name(output).content_type)
 
 
@@ -195,7 +176,7 @@ def _negotiate(offers: tuple[formats.Format, ...]) -> formats.Format:
 
 
 def _describe_or_edit() -> Response:
-    chosen = _negotiate((*formats.RDF_FORMATS, formats.HTML))
+    chosen = _negotiate(formats.RESOURCE_OFFERS)
     if chosen == formats.HTML:
         return Response(editor_page(), 200, content_type=formats.HTML.content_type)
     graph = service_description(request.url_root.rstrip("/") + "/sparql")
@@ -203,11 +184,69 @@ def _describe_or_edit() -> Response:
     return Response(body, 200, content_type=chosen.content_type)
 
 
+def _page_words() -> dict[str, object]:
+    """What base.html needs for a translated page with a language switch."""
+    from .i18n import LANGUAGES, language
+    from .pages import View
+    from .responses import catalogue
+
+    lang = language()
+    view = View(catalogue(), lang)
+    return {"v": view, "t": view.t, "lang": lang, "languages": LANGUAGES}
+
+
+def _results_page(text: str, output: str, body: bytes) -> str:
+    """A query's result as a page, for a person following a link without JavaScript."""
+    words = _page_words()
+    table: list[list[dict[str, str | None]]] = []
+    variables: list[str] = []
+    boolean = graph = None
+    form = "CONSTRUCT"
+    if output == formats.SPARQL_JSON.name:
+        doc = json.loads(body)
+        if "boolean" in doc:
+            form, boolean = "ASK", doc["boolean"]
+        else:
+            form, variables = "SELECT", doc["head"]["vars"]
+            view = words["v"]
+            for binding in doc["results"]["bindings"]:
+                row = []
+                for var in variables:
+                    cell = binding.get(var)
+                    if cell is None:
+                        row.append({"text": "", "href": None})
+                    elif cell["type"] == "uri":
+                        row.append({"text": cell["value"], "href": view.href_of(cell["value"])})
+                    else:
+                        row.append(
+                            {"text": cell["value"], "href": None, "lang": cell.get("xml:lang")}
+                        )
+                table.append(row)
+    else:
+        graph = body.decode("utf-8")
+    offers = formats.RDF_FORMATS if form == "CONSTRUCT" else formats.RESULT_FORMATS
+    if form == "ASK":
+        offers = (formats.SPARQL_JSON, formats.SPARQL_XML)
+    query_url = request.base_url + "?" + urlencode({"query": text})
+    return render_template(
+        "sparql_results.html",
+        **words,
+        query=text,
+        form=form,
+        variables=variables,
+        table=table,
+        boolean=boolean,
+        graph=graph,
+        downloads=[(f, f"{query_url}&{urlencode({'format': f.name})}") for f in offers],
+    )
+
+
 def editor_page() -> str:
     """YASGUI over this endpoint, our prefixes filled in, every stored query one click away."""
     settings = service().settings
     return render_template(
         "sparql.html",
+        **_page_words(),
         prologue=sparql_prologue(),
         queries=current_app.extensions["thbkg.queries"],
         endpoint=request.url_root.rstrip("/") + "/sparql",
@@ -228,8 +267,9 @@ def service_description(endpoint_iri: str) -> Graph:
     graph.add((node, SD.supportedLanguage, SD.SPARQL11Query))
     graph.add((node, SD.feature, SD.UnionDefaultGraph))
     graph.add((node, SD.defaultEntailmentRegime, ENTAILMENT.Simple))
-    for name in _FORMAT_IRIS.values():
-        graph.add((node, SD.resultFormat, W3C_FORMATS[name]))
+    for fmt in formats.ALL_FORMATS:
+        if fmt.forms and fmt.w3c_iri:
+            graph.add((node, SD.resultFormat, URIRef(fmt.w3c_iri)))
     limits = (
         f"Read-only; SERVICE is refused and FROM selects only this dataset's graphs; "
         f"queries stop after {core.settings.query_timeout:g} s and return at most "

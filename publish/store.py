@@ -21,7 +21,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -31,7 +31,7 @@ from rdflib.namespace import RDF, XSD
 from rdflib.term import Identifier
 
 from . import formats
-from .errors import StoreTimeout, StoreUnavailable
+from .errors import StoreTimeout, StoreUnavailable, ThbkgError
 from .formats import Format
 from .namespaces import ONTOLOGY_GRAPH, PREFIXES, bind_prefixes, sparql_prologue
 
@@ -236,12 +236,11 @@ class EmbeddedStore:
         """
         quads = fmt in formats.DATASET_FORMATS
 
-        def items() -> Iterator[object]:  # a generator, so the dump thread can close it
-            for quad in self._quads(graph):
-                retyped = self.retyper.quad(quad)
-                yield retyped if quads else retyped.triple
+        def source() -> Iterable[object]:
+            items = map(self.retyper.quad, self._quads(graph))
+            return items if quads else (q.triple for q in items)
 
-        return _streamed(items(), _OX_FORMATS[fmt.name])
+        return _streamed(source, _OX_FORMATS[fmt.name])
 
 
 class _QueueWriter:
@@ -267,13 +266,15 @@ class _Cancelled(Exception):
     """The reader of a download stopped; the serializing thread ends."""
 
 
-def _streamed(items: Iterable[object], rdf_format: ox.RdfFormat) -> Iterator[bytes]:
-    """Serialize ``items`` in a thread, yielding its output as it comes (at most ~1 MB ahead)."""
+def _streamed(make: Callable[[], Iterable[object]], rdf_format: ox.RdfFormat) -> Iterator[bytes]:
+    """Serialize what ``make()`` yields in a thread, yielding its output as it comes (at most
+    ~1 MB ahead). The store's iterators are made, used and dropped in that thread only
+    (pyoxigraph's iterators may not cross threads), even when the reader stops early."""
     out: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=16)
     stop = threading.Event()
 
     def guarded() -> Iterator[object]:
-        for item in items:
+        for item in make():
             if stop.is_set():  # the client went away: stop reading the store
                 raise _Cancelled
             yield item
@@ -284,12 +285,12 @@ def _streamed(items: Iterable[object], rdf_format: ox.RdfFormat) -> Iterator[byt
             ox.serialize(guarded(), writer, rdf_format, prefixes=_PREFIXES)
             writer.flush()
             out.put(None)
-        except BaseException as exc:  # handed to the reader, which raises it
-            out.put(exc)
-        finally:  # Oxigraph's iterators must be dropped on the thread that made them
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
+        except _Cancelled:
+            out.put(None)
+        except ThbkgError as exc:  # a fresh error: the traceback holds the store's iterators
+            out.put(type(exc)(exc.message))
+        except Exception as exc:
+            out.put(StoreUnavailable(f"the download stopped: {exc}"))
 
     thread = threading.Thread(target=work, name="thbkg-dump", daemon=True)
     thread.start()
@@ -494,4 +495,4 @@ class RemoteStore:
                         else t
                     )
 
-        return _streamed(items(), _OX_FORMATS[fmt.name])
+        return _streamed(items, _OX_FORMATS[fmt.name])

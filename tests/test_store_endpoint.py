@@ -62,13 +62,17 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             str(ROOT / "data" / "annex2018.ttl"),
             "--inferred",
             str(ROOT / "data" / "annex2018.inferred.ttl"),
+            "--annotations",
+            str(Settings().annotations[0]),
+            "--links",
+            str(Settings().links[0]),
             "-o",
             str(where / "store"),
             "--push",
             f"{base}/store",
         )
         assert result.returncode == 0, result.stderr
-        assert "pushed 3 graphs" in result.stderr
+        assert "pushed 5 graphs" in result.stderr
         yield base
     finally:
         server.terminate()

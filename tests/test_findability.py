@@ -109,7 +109,7 @@ def test_facets_show_counts_and_combine_as_plain_urls(client) -> None:
 def test_bad_listing_parameters_are_400_naming_them(client, url: str, message: str) -> None:
     response = client.get(url, headers={"Accept": "text/plain"})
     assert response.status_code == 400 and message in response.get_data(as_text=True)
-    assert client.get("/?page=2", headers={"Accept": "text/plain"}).status_code == 404
+    assert client.get("/?page=2", headers={"Accept": "text/html"}).status_code == 404
 
 
 def test_charts_numbers_are_the_hand_worked_counts(client) -> None:

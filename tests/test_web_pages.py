@@ -300,7 +300,9 @@ def test_one_translation_table_with_every_word_in_both_languages() -> None:
     asked = {
         key
         for source in sources
-        for key in re.findall(r"""\bt\(\s*['"]([a-z_]+)['"]""", source.read_text(encoding="utf-8"))
+        for key in re.findall(
+            r"""\bt\(\s*['"]([a-z_]+)['"]\s*[,)]""", source.read_text(encoding="utf-8")
+        )
     }
     assert {"exactly", "subjects", "equivalent_to", "home"} <= asked
     assert asked - set(MESSAGES["en"]) == set()

@@ -15,7 +15,7 @@ from rdflib.namespace import DCTERMS, FOAF, ORG, PROV, SKOS
 from ..annotations import tags
 from ..catalogue import Catalogue
 from ..describe import SPARQL_ENDPOINT
-from ..formats import CSV, HTML, JSON, RDF_FORMATS
+from ..formats import CSV, HTML, JSON, RDF_FORMATS, by_name
 from ..namespaces import BASE, DATASET, THB
 from . import docs, listing, schemaorg
 from .i18n import LANGUAGES, language, translator
@@ -184,13 +184,15 @@ def _render(
 @bp.route("/", methods=["GET"])
 def index() -> Response:
     """The landing page: search, facets with counts, charts, the list; CSV or JSON on request."""
-    elsewhere = landing_alternative()
-    if elsewhere is not None:
+    sel = listing.selection()  # a bad parameter is a 400, whatever representation is asked
+    listing.page_arg()
+    asked = request.args.get("format")
+    rdf = asked and not by_name(asked, listing.LIST_FORMATS) and by_name(asked, RDF_FORMATS)
+    table = None if rdf else listing.wanted_table()
+    if table is None and (elsewhere := landing_alternative()) is not None:
         return elsewhere
     cat = catalogue()
-    sel = listing.selection()
     lang = language()
-    table = listing.wanted_table()
     if table is not None:
         return listing.table_response(table, sel, lang)
     view = View(cat, lang)

@@ -20,7 +20,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -35,6 +35,11 @@ from .errors import (
     ThbkgError,
 )
 from .sandbox import confine_network, limit_memory
+
+#: What a worker answers with: given the store's directory (None when an external endpoint
+#: answers), the settings and our graphs' IRIs, an object whose methods are the commands. A
+#: module-level function, so the fork server finds it by name (``publish.sparql.open_core``).
+CoreFactory = Callable[[str | None, Settings, frozenset[str]], object]
 
 
 class WorkerFailed(ThbkgError):
@@ -56,23 +61,22 @@ def _context() -> multiprocessing.context.ForkServerContext:
     return context
 
 
-def _serve(conn: Connection, store: str | None, settings: Settings, known: frozenset[str]) -> None:
-    """A worker's life: confine, open the store (none when an external endpoint answers),
-    warm the parser, then answer until EOF."""
+def _serve(
+    conn: Connection,
+    open_core: CoreFactory,
+    store: str | None,
+    settings: Settings,
+    known: frozenset[str],
+) -> None:
+    """A worker's life: confine, open its core over the store (none when an external endpoint
+    answers), then answer until EOF."""
     ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # die with the fork server
     # Library deprecations must not fail a query, even under ``-W error``.
     warnings.simplefilter("ignore", DeprecationWarning)
     try:
-        import pyoxigraph as ox
-        from rdflib import URIRef
-
-        from .sparql import QueryCore, warm
-
         layers = confine_network()
         limit_memory(settings.query_memory)
-        opened = ox.Store.read_only(store) if store is not None else None
-        core = QueryCore(opened, settings, frozenset(URIRef(iri) for iri in known))
-        warm()
+        core = open_core(store, settings, known)
     except ThbkgError as exc:
         conn.send(("failed", exc))
         return
@@ -116,8 +120,14 @@ class WorkerPool:
     of an external endpoint); ``call`` runs one command in one."""
 
     def __init__(
-        self, store: Path | None, settings: Settings, size: int, known: Iterable[str] = ()
+        self,
+        open_core: CoreFactory,
+        store: Path | None,
+        settings: Settings,
+        size: int,
+        known: Iterable[str] = (),
     ) -> None:
+        self.open_core = open_core
         self.store = None if store is None else str(store)
         self.known = frozenset(str(iri) for iri in known)
         self.settings = settings
@@ -139,7 +149,9 @@ class WorkerPool:
     def _start(self) -> _Worker:
         mine, theirs = self._context.Pipe()
         process = self._context.Process(
-            target=_serve, args=(theirs, self.store, self.settings, self.known), daemon=True
+            target=_serve,
+            args=(theirs, self.open_core, self.store, self.settings, self.known),
+            daemon=True,
         )
         process.start()
         theirs.close()

@@ -271,6 +271,15 @@ class Request:
     outputs: tuple[str, ...] = ()
 
 
+def open_core(store: str | None, settings: Settings, known: frozenset[str]) -> QueryCore:
+    """A query worker's core: the store opened read-only (none when an external endpoint
+    answers) and the parser warmed, before the first query waits."""
+    opened = ox.Store.read_only(store) if store is not None else None
+    core = QueryCore(opened, settings, frozenset(URIRef(iri) for iri in known))
+    warm()
+    return core
+
+
 class QueryCore:
     """What a query worker does with a query: prepare, choose the format, evaluate, render.
 
@@ -388,7 +397,7 @@ class SparqlService:
         self.engine = self.remote.name if self.remote else settings.engine
         retry = max(1, math.ceil(settings.query_timeout / 2))
         self.admission = Admission(settings.query_queue, settings.queries_per_client, retry)
-        self.pool = WorkerPool(store, settings, workers or settings.query_workers, known)
+        self.pool = WorkerPool(open_core, store, settings, workers or settings.query_workers, known)
         weakref.finalize(self, self.pool.close)  # an app that goes takes its workers along
         self._statistics = counts
 

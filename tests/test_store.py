@@ -106,8 +106,16 @@ def test_ctrl_c_during_a_build_leaves_the_previous_store_untouched(tmp_path: Pat
     out = tmp_path / "store"
     assert run_cli("build", str(MINIMAL), "-o", str(out)).returncode == 0
     manifest = (out / MANIFEST).read_bytes()
+    # A graph big enough that the build is still parsing or validating when Ctrl-C comes,
+    # however fast the machine (the shipped data builds in about a second when it is idle).
+    big = tmp_path.parent / f"{tmp_path.name}-big.ttl"
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "generate.py"), "-n", "3000", "-o", str(big)],
+        check=True,
+        capture_output=True,
+    )
     process = subprocess.Popen(
-        [sys.executable, "-m", "publish", "build", str(SHIPPED), "-o", str(out)],
+        [sys.executable, "-m", "publish", "build", str(big), "-o", str(out)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

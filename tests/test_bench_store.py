@@ -64,8 +64,17 @@ class Watched:
                 return
 
     def survivors(self) -> list[str]:
-        """Processes it started that still run (psutil compares start times: no reused pid)."""
-        return [" ".join(p.cmdline()) for p in self.seen.values() if p.is_running()]
+        """Processes it started that still run (psutil compares start times: no reused pid).
+
+        A zombie has stopped: it only waits for its parent to collect its exit status."""
+        running = []
+        for p in self.seen.values():
+            try:
+                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                    running.append(" ".join(p.cmdline()))
+            except (psutil.NoSuchProcess, psutil.ZombieProcess):
+                pass
+        return running
 
 
 def test_tables_for_every_system_and_nothing_left_running(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ cap; pages served while queries wait."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -141,7 +142,7 @@ def test_a_query_past_the_memory_cap_is_stopped_and_its_worker_replaced(store: P
         with pytest.raises(QueryOutOfMemory, match="more than 300 MiB of memory"):
             service.query(HOG, "json")
         assert time.monotonic() - start < 60
-        assert service.query("ASK { ?s ?p ?o }", "json") == b'{"head":{},"boolean":true}'
+        assert json.loads(service.query("ASK { ?s ?p ?o }", "json"))["boolean"] is True
 
 
 # ---------------------------------------------------------------- queue and per-client cap
@@ -283,6 +284,6 @@ def test_a_stuck_worker_does_not_stop_the_others(store: Path) -> None:
         runaway.start()
         time.sleep(0.3)
         start = time.monotonic()
-        assert service.query("ASK { ?s ?p ?o }", "json") == b'{"head":{},"boolean":true}'
+        assert json.loads(service.query("ASK { ?s ?p ?o }", "json"))["boolean"] is True
         assert time.monotonic() - start < 1
         runaway.join()

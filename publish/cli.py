@@ -107,8 +107,7 @@ def validate(settings: Settings, files: tuple[Path, ...], output_format: str) ->
 @click.pass_obj
 def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None:
     """Check DATA (default: the shipped data and annotations) and the ontology with HermiT;
-    write what OWL
-    entails and the data does not assert (the graph/inferred graph) to OUT.
+    write what OWL entails and the data does not assert (the graph/inferred graph) to OUT.
 
     Exit code 0 when consistent, 1 when inconsistent (the message names the individuals and
     the axioms that clash), 2 when a file cannot be parsed or Java cannot run.

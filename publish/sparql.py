@@ -68,12 +68,7 @@ class PreparedQuery:
     @property
     def offers(self) -> tuple[Format, ...]:
         """The representations this query's result can take, in order of preference."""
-        return result_formats(self.form)
-
-
-def result_formats(form: str) -> tuple[Format, ...]:
-    """SELECT: all four result formats; ASK: JSON and XML (CSV/TSV define no boolean)."""
-    return formats.for_form(form)
+        return formats.for_form(self.form)
 
 
 #: SPARQL's codepoint escapes, as the grammar defines them (section 19.2): \u and 4 hex

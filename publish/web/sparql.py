@@ -224,9 +224,7 @@ def _results_page(text: str, output: str, body: bytes) -> str:
                 table.append(row)
     else:
         graph = body.decode("utf-8")
-    offers = formats.RDF_FORMATS if form == "CONSTRUCT" else formats.RESULT_FORMATS
-    if form == "ASK":
-        offers = (formats.SPARQL_JSON, formats.SPARQL_XML)
+    offers = formats.for_form(form)
     query_url = request.base_url + "?" + urlencode({"query": text})
     return render_template(
         "sparql_results.html",

@@ -17,6 +17,15 @@ from .lifecycle import exit_code_after_signal, exit_on_sigterm
 _existing = click.Path(path_type=Path, dir_okay=False)
 
 
+def _output(help: str, *, required: bool = False, directory: bool = False):  # noqa: A002
+    """The ``-o/--output OUT`` option every writing command takes."""
+    kind = {"file_okay": False} if directory else {"dir_okay": False}
+    return click.option(
+        "-o", "--output", "out", type=click.Path(path_type=Path, **kind), required=required,
+        help=help,
+    )  # fmt: skip
+
+
 class _Group(click.Group):
     """Turns every ThbkgError into its message on stderr and its exit code, and every other
     I/O failure (standard output on a full disk or a closed pipe ...) into exit code 4."""
@@ -50,14 +59,7 @@ def main(ctx: click.Context) -> None:
 @main.command()
 @click.argument("sources", nargs=-1, required=True, type=_existing)
 @click.option("--authorities", type=_existing, help="Authority file (default: the shipped one).")
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
-    help="Turtle file to write (written atomically).",
-)
+@_output("Turtle file to write (written atomically).", required=True)
 @click.pass_obj
 def ingest(
     settings: Settings, sources: tuple[Path, ...], authorities: Path | None, out: Path
@@ -97,13 +99,7 @@ def validate(settings: Settings, files: tuple[Path, ...], output_format: str) ->
 
 @main.command()
 @click.argument("data", nargs=-1, type=_existing)
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Turtle file to write (default: data/annex2018.inferred.ttl; written atomically).",
-)
+@_output("Turtle file to write (default: data/annex2018.inferred.ttl; written atomically).")
 @click.pass_obj
 def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None:
     """Check DATA (default: the shipped data and annotations) and the ontology with HermiT;
@@ -126,13 +122,7 @@ def reason(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None
 
 @main.command()
 @click.argument("data", nargs=-1, type=_existing)
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Turtle file to write (default: data/links.ttl; written atomically).",
-)
+@_output("Turtle file to write (default: data/links.ttl; written atomically).")
 @click.pass_obj
 def links(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None:
     """Write the labels of the EuroVoc concepts, EU countries, EU languages and ELI acts that
@@ -176,13 +166,10 @@ def links(settings: Settings, data: tuple[Path, ...], out: Path | None) -> None:
     help="Labels of the external concepts DATA links to, as `thbkg links` wrote them "
     "(graph/links; repeat for several; default: none).",
 )
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(path_type=Path, file_okay=False),
+@_output(
+    "Store directory to write (replaced in one step; the old one stays on failure).",
     required=True,
-    help="Store directory to write (replaced in one step; the old one stays on failure).",
+    directory=True,
 )
 @click.option(
     "--push",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import os
 import shutil
 import socket
@@ -20,6 +21,7 @@ from rdflib import Graph
 from publish.config import ROOT, Settings
 from publish.graph import KnowledgeGraph
 from publish.namespaces import graph_iri
+from publish.sparql import SparqlService
 
 TESTS = Path(__file__).parent
 DATA = TESTS / "data"
@@ -233,3 +235,22 @@ def live_server() -> Iterator[str]:
     process, url = start_server()
     yield url
     stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def service(knowledge: KnowledgeGraph) -> Iterator[SparqlService]:
+    """The query service (sandboxed workers) over a temporary store of the shipped graphs."""
+    from publish.querystore import TemporaryQueryStore
+
+    store = TemporaryQueryStore(knowledge.dataset)
+    started = SparqlService(store.store, Settings())
+    yield started
+    started.close()
+    store.remove()
+
+
+def select(service: SparqlService, name: str) -> list[dict[str, str]]:
+    """The rows of ``queries/NAME.rq`` as dicts of plain values (SPARQL JSON ``value``)."""
+    text = (ROOT / "queries" / f"{name}.rq").read_text(encoding="utf-8")
+    doc = json.loads(service.query(text, "json"))
+    return [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]]

@@ -5,8 +5,6 @@ against its answer worked out by hand from data/sources/annex2018.fr.txt."""
 from __future__ import annotations
 
 import csv
-import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,11 +24,10 @@ from publish.namespaces import (
     THB,
     resource,
 )
-from publish.querystore import TemporaryQueryStore
 from publish.sparql import SparqlService
 from publish.validate import validate_graph
 
-from .conftest import DATA, run_cli
+from .conftest import DATA, run_cli, select
 
 eurovoc = pytest.importorskip("eurovoc", reason="pip install --no-deps eurovoc (see .ci/run)")
 
@@ -264,21 +261,6 @@ def test_links_refuses_an_identifier_no_list_holds(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------ the researchers' queries
-
-
-@pytest.fixture(scope="module")
-def service(knowledge: KnowledgeGraph) -> Iterator[SparqlService]:
-    store = TemporaryQueryStore(knowledge.dataset)
-    started = SparqlService(store.store, Settings())
-    yield started
-    started.close()
-    store.remove()
-
-
-def select(service: SparqlService, name: str) -> list[dict[str, str]]:
-    text = (QUERIES / f"{name}.rq").read_text(encoding="utf-8")
-    doc = json.loads(service.query(text, "json"))
-    return [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]]
 
 
 def numbers(identifiers: str) -> set[int]:

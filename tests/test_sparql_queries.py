@@ -11,7 +11,6 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,8 +20,9 @@ from rdflib.namespace import DCTERMS, SKOS
 from publish.config import Settings
 from publish.graph import KnowledgeGraph
 from publish.namespaces import THB, resource
-from publish.querystore import TemporaryQueryStore
 from publish.sparql import SparqlService
+
+from .conftest import select
 
 QUERIES = Path(__file__).parent.parent / "queries"
 
@@ -35,22 +35,6 @@ CIC = "Cellule interdépartementale de coordination"
 RESEAU = "Réseau d'expertise Traite et trafic d'êtres humains de la magistrature"
 MINORS = "Improving the detection and protection of minor victims"
 SMUGGLERS = "Breaking the smugglers' business model"
-
-
-@pytest.fixture(scope="module")
-def service(knowledge: KnowledgeGraph) -> Iterator[SparqlService]:
-    store = TemporaryQueryStore(knowledge.dataset)
-    started = SparqlService(store.store, Settings())
-    yield started
-    started.close()
-    store.remove()
-
-
-def select(service: SparqlService, name: str) -> list[dict[str, str]]:
-    """The rows of ``queries/NAME.rq`` as dicts of plain values (SPARQL JSON ``value``)."""
-    text = (QUERIES / f"{name}.rq").read_text(encoding="utf-8")
-    doc = json.loads(service.query(text, "json"))
-    return [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]]
 
 
 def ids(value: str) -> list[str]:

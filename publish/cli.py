@@ -369,10 +369,10 @@ def query(
     sandboxed query worker, the same time, memory and row limits. Exit code 1 for a refused or
     malformed query (the message gives line and column), 3 when a limit stops it.
     """
+    from .build import cached_store
     from .errors import QueryError
-    from .graph import KnowledgeGraph
-    from .querystore import TemporaryQueryStore
     from .sparql import SparqlService
+    from .store import OXIGRAPH_DIR
 
     settings = settings.with_overrides(query_timeout=timeout, max_rows=max_rows)
     name = getattr(file, "name", "-")
@@ -380,14 +380,12 @@ def query(
         text = file.read()
     except UnicodeDecodeError as exc:
         raise QueryError(f"{name}: not UTF-8 text (byte {exc.start}: {exc.reason})") from None
-    knowledge = KnowledgeGraph.load(settings, validate=False)
-    store = TemporaryQueryStore(knowledge.dataset)
-    service = SparqlService(store.store, settings, workers=1)
+    # The store `thbkg serve` reads, built once into the cache: not parsed again per query.
+    service = SparqlService(cached_store(settings) / OXIGRAPH_DIR, settings, workers=1)
     try:
         _, body = service.answer(text, format_override=output, outputs=_QUERY_OUTPUTS)
     except QueryError as exc:
         raise QueryError(f"{name}: {exc.message}") from None
     finally:
         service.close()
-        store.remove()
     click.echo(body, nl=False)

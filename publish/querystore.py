@@ -1,8 +1,6 @@
-"""The store the query workers open: the dataset's named graphs in a pyoxigraph on-disk store.
-
-Stands in for the store build of issue 8 (``thbkg build``, branch ``store``) until it lands:
-``build_query_store`` is the one place to switch over to the built store directory.
-"""
+"""A temporary on-disk store for query workers, where no built store exists: a site held in
+memory (workers cannot share it) and tests' own graphs. Everything else reads the store that
+``thbkg build`` wrote (``publish.build``)."""
 
 from __future__ import annotations
 

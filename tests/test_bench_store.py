@@ -63,6 +63,15 @@ class Watched:
             if line.startswith(prefix) or time.monotonic() > deadline:
                 return
 
+    def finish(self, timeout: float) -> str:
+        """The rest of its output, then its end. Read through the stream ``read_until`` used:
+        ``communicate(timeout=...)`` reads the pipe beneath it and loses what the stream had
+        already buffered (the tables, when they came in one write)."""
+        with self.process.stdout:
+            rest = self.process.stdout.read()
+        self.process.wait(timeout=timeout)
+        return rest
+
     def survivors(self) -> list[str]:
         """Processes it started that still run (psutil compares start times: no reused pid).
 
@@ -80,7 +89,7 @@ class Watched:
 def test_tables_for_every_system_and_nothing_left_running(tmp_path: Path) -> None:
     bench = Watched(command(tmp_path))
     bench.read_until("### 200 recommendations: load and start-up", 900)
-    rest, _ = bench.process.communicate(timeout=300)
+    rest = bench.finish(300)
     out = "".join(bench.lines) + rest
     assert bench.process.returncode == 0, out
     for heading in ("load and start-up", "SPARQL over HTTP", "dereferencing one recommendation"):
@@ -106,7 +115,7 @@ def test_ctrl_c_stops_every_server(tmp_path: Path) -> None:
     servers = bench.survivors()
     assert len(servers) >= 4, "".join(bench.lines)  # both Oxigraph servers, both thbkg
     bench.process.send_signal(signal.SIGINT)
-    rest, _ = bench.process.communicate(timeout=120)
+    rest = bench.finish(120)
     assert bench.process.returncode == 130, "".join(bench.lines) + rest
     assert "interrupted: servers stopped" in rest
     assert bench.survivors() == []

@@ -1,31 +1,45 @@
 """Mixed traffic against a real ``thbkg serve`` on 127.0.0.1 (not a test).
 
-    python bench/load.py [--clients 50] [--seconds 60] [--dev] [--workers 8] [--engine oxigraph]
+    python bench/load.py [--clients 50] [--seconds 60] [--warm-up 5] [--dev] [--workers 8]
+                         [--engine oxigraph]
 
 ``--clients`` concurrent clients, for ``--seconds``, each sending one request after another:
 resource pages (HTML), descriptions (Turtle, JSON-LD, N-Triples, RDF/XML), whole-graph
 downloads and every shipped SPARQL query (POST), in the proportions of ``MIX``. Prints, per
-kind, the requests, errors (anything but a 200), latency percentiles, then the peak memory of
-the server and its query workers and the connections a listener on 127.0.0.1 saw (there must
-be none). Before the clock starts, each query runs once, one after another, as a deployment's
-smoke test would (``bench/attack.py parser`` is the cold-start race). Talks to 127.0.0.1 only;
-exit code 1 when any request failed.
+kind, the requests, errors (anything but a 200), latency percentiles (for the whole run, then
+again for the requests sent after ``--warm-up`` seconds, once the server has rendered each page
+and description once and keeps them), then the peak memory of the server and its query
+workers and the connections a listener on 127.0.0.1 saw (there must be none). Before the
+clock starts, each query runs once, one after another, as a deployment's smoke test would
+(``bench/attack.py parser`` is the cold-start race). The clients are
+coroutines on one event loop, each on a fresh connection per request: as threads, 50 of them
+would queue for the interpreter's lock, and that wait would be counted as the server's latency.
+Talks to 127.0.0.1 only; exit code 1 when any request failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import random
 import sys
-import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import Listener, Server, Tally, common_arguments, request, server_env  # noqa: E402
+from harness import (  # noqa: E402
+    LOOPBACK,
+    Listener,
+    Reply,
+    Server,
+    Tally,
+    common_arguments,
+    request,
+    server_env,
+)
 
 from publish.config import ROOT  # noqa: E402
 from publish.namespaces import BASE  # noqa: E402
@@ -58,34 +72,88 @@ def resource_paths(base_url: str) -> list[str]:
     return sorted({"/" + iri[len(BASE) :] for iri in iris if "#" not in iri})
 
 
-def client(
-    base_url: str, paths: list[str], queries: list[str], until: float, seed: int, tally: Tally
+async def fetch(
+    port: int, method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None
+) -> Reply:
+    """One HTTP/1.1 request on a fresh connection to 127.0.0.1, read to the end."""
+    started = time.perf_counter()
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {LOOPBACK}:{port}", "Connection: close"]
+    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    if body:
+        lines.append(f"Content-Length: {len(body)}")
+    try:
+        reader, writer = await asyncio.open_connection(LOOPBACK, port)
+        try:
+            writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+            answer = await reader.read()
+        finally:
+            writer.close()
+        head, _, content = answer.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        return Reply(status, {}, content, time.perf_counter() - started)
+    except (OSError, ValueError, IndexError) as exc:
+        return Reply(0, {}, b"", time.perf_counter() - started, f"{type(exc).__name__}: {exc}")
+
+
+async def client(
+    port: int,
+    paths: list[str],
+    queries: list[str],
+    warm_from: float,
+    until: float,
+    seed: int,
+    tallies: tuple[Tally, Tally],
 ) -> None:
+    """One client: a request after another until ``until`` (``time.monotonic``), each counted
+    in the whole run's tally and, when sent after ``warm_from``, in the warm server's."""
     chance = random.Random(seed)
     kinds, weights = list(MIX), list(MIX.values())
-    while time.monotonic() < until:
+    while (sent := time.monotonic()) < until:
         kind = chance.choices(kinds, weights)[0]
         if kind == "page":
-            reply = request(base_url, "GET", chance.choice(paths), headers={"Accept": "text/html"})
+            reply = await fetch(port, "GET", chance.choice(paths), headers={"Accept": "text/html"})
         elif kind == "description":
             accept = chance.choice(DESCRIPTIONS)
-            reply = request(base_url, "GET", chance.choice(paths), headers={"Accept": accept})
+            reply = await fetch(port, "GET", chance.choice(paths), headers={"Accept": accept})
         elif kind == "download":
-            reply = request(base_url, "GET", f"/download/thbkg.{chance.choice(DOWNLOADS)}")
+            reply = await fetch(port, "GET", f"/download/thbkg.{chance.choice(DOWNLOADS)}")
         else:
             body = urlencode({"query": chance.choice(queries)}).encode()
-            headers = {"Content-Type": FORM}
-            reply = request(base_url, "POST", "/sparql", body, headers)
+            reply = await fetch(port, "POST", "/sparql", body, {"Content-Type": FORM})
         failure = None
         if reply.status != 200:
             failure = f"{reply.status or reply.error} {reply.body[:120]!r}"
-        tally.add(kind, reply, failure)
+        for tally in tallies[: 1 + (sent >= warm_from)]:
+            tally.add(kind, reply, failure)
+
+
+async def clients(
+    count: int,
+    port: int,
+    paths: list[str],
+    queries: list[str],
+    seconds: float,
+    warm_up: float,
+    seed: int,
+) -> tuple[Tally, Tally]:
+    """``count`` clients at once for ``seconds``: the whole run's tally, and that of the
+    requests sent after the first ``warm_up`` seconds (the server's caches filled)."""
+    tallies = Tally(), Tally()
+    now = time.monotonic()
+    await asyncio.gather(
+        *(
+            client(port, paths, queries, now + warm_up, now + seconds, seed + n, tallies)
+            for n in range(count)
+        )
+    )
+    return tallies
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--warm-up", type=float, default=5, help="seconds reported apart")
     parser.add_argument("--seed", type=int, default=2018)
     common_arguments(parser)
     args = parser.parse_args()
@@ -95,7 +163,6 @@ def main() -> int:
     listener = Listener()
     listener.start()
     server = Server(not args.dev, args.workers, server_env(args))
-    tally = Tally()
     try:
         paths = resource_paths(server.url)
         queries = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "queries").glob("*.rq"))]
@@ -108,29 +175,24 @@ def main() -> int:
             f"engine {args.engine}; {len(paths)} resources, {len(queries)} queries; mix {MIX}",
             flush=True,
         )
-        until = time.monotonic() + args.seconds
         started = time.monotonic()
-        threads = [
-            threading.Thread(
-                target=client,
-                args=(server.url, paths, queries, until, args.seed + n, tally),
-            )
-            for n in range(args.clients)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        port = urlsplit(server.url).port
+        run, warm = asyncio.run(
+            clients(args.clients, port, paths, queries, args.seconds, args.warm_up, args.seed)
+        )
         elapsed = time.monotonic() - started
     finally:
         memory = server.stop()
         outbound = listener.close()
-    total = sum(len(v) for v in tally.latencies.values())
-    print(tally.report())
-    print(f"requests: {total} in {elapsed:.1f} s ({total / elapsed:.0f}/s); errors: {tally.failed}")
+    total = sum(len(v) for v in run.latencies.values())
+    print(run.report())
+    print(f"requests: {total} in {elapsed:.1f} s ({total / elapsed:.0f}/s); errors: {run.failed}")
+    if warm.latencies:
+        print(f"\nthe same, sent after the first {args.warm_up:g} s (caches warm):")
+        print(warm.report())
     print(memory)
     print(outbound)
-    return 1 if tally.failed or listener.connections else 0
+    return 1 if run.failed or listener.connections else 0
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 
 A store directory holds ``manifest.json`` (what it was built from and what was checked) and
 ``oxigraph/``, pyoxigraph's on-disk store with one named graph per source (``graph/data``,
-``graph/ontology``, ``graph/inferred`` ...). It is built in a temporary directory next to the
-target and swapped into place in one step, so a failure or Ctrl-C leaves the previous store as
-it was.
+``graph/ontology``, ``graph/inferred`` ...), ``search/``, the search index, and ``downloads/``,
+the whole graph in every download format as Oxigraph serialized it (the store never changes
+once built, so the server sends these files instead of serializing the graph for each download).
+It is built in a temporary directory next to the target and swapped into place in one step, so
+a failure or Ctrl-C leaves the previous store as it was.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from rdflib.util import guess_format
 from . import __version__, formats
 from .characters import check_file
 from .config import Settings
-from .describe import DOWNLOAD_FORMATS, Statistics, statistics
+from .describe import DOWNLOAD_FORMATS, Statistics, download_path, statistics
 from .errors import LoadError, StoreRefused, StoreUnavailable, ValidationFailed
 from .graph import load_graph, parse_into
 from .namespaces import bind_prefixes, graph_iri
@@ -40,7 +42,9 @@ from .store import OXIGRAPH_DIR, EmbeddedStore, RemoteStore, Store
 
 MANIFEST = "manifest.json"
 #: The layout version of a store directory; a store of another layout must be rebuilt.
-LAYOUT = 3  # 2: with the search index (search/); 3: the downloads' checksums in the figures
+LAYOUT = 4  # 2: the search index (search/); 3: downloads' checksums; 4: the downloads (downloads/)
+#: The directory inside a built store that holds the downloads, named as their paths end.
+DOWNLOADS_DIR = "downloads"
 #: Named graphs that pySHACL validates (the ontology is the shapes' vocabulary; the inferred
 #: graph is what the reasoner entails from a graph that was validated).
 VALIDATED = ("data", "annotations", "links")
@@ -118,8 +122,9 @@ def read_manifest(location: Path, settings: Settings) -> Manifest:
                 f"{location} was built with other {what} than {served} (SHA-256 {built} in its "
                 f"manifest); {rebuild}"
             )
-    if not (location / OXIGRAPH_DIR).is_dir():
-        raise StoreRefused(f"{location} has no {OXIGRAPH_DIR}/ directory; {rebuild}")
+    for directory in (OXIGRAPH_DIR, DOWNLOADS_DIR):
+        if not (location / directory).is_dir():
+            raise StoreRefused(f"{location} has no {directory}/ directory; {rebuild}")
     return Manifest(data)
 
 
@@ -202,17 +207,20 @@ def _check_literals(name: str, paths: Iterable[Path], store: EmbeddedStore) -> N
     )
 
 
-def _checksums(store: EmbeddedStore) -> dict[str, tuple[str, int]]:
-    """SHA-256 and size of every download, as the built store will serve it (its dumps are
-    fixed once built), for the distributions of the dataset description."""
+def _write_downloads(store: EmbeddedStore, directory: Path) -> dict[str, tuple[str, int]]:
+    """Write every download into ``directory`` as the server will send it, and return the
+    SHA-256 and size of each, for the distributions of the dataset description."""
     from .catalogue import dump
 
+    directory.mkdir()
     found = {}
     for fmt in DOWNLOAD_FORMATS:
         digest, size = hashlib.sha256(), 0
-        for chunk in dump(store, fmt):
-            digest.update(chunk)
-            size += len(chunk)
+        with (directory / download_path(fmt).rpartition("/")[2]).open("wb") as out:
+            for chunk in dump(store, fmt):
+                digest.update(chunk)
+                size += len(chunk)
+                out.write(chunk)
         found[fmt.suffix] = (digest.hexdigest(), size)
     return found
 
@@ -243,7 +251,8 @@ def build(settings: Settings, out: Path) -> Manifest:
         embedded = EmbeddedStore(store)
         for name, paths in sources.items():
             _check_literals(name, paths, embedded)
-        stats = replace(statistics(embedded), files=_checksums(embedded))
+        files = _write_downloads(embedded, scratch / DOWNLOADS_DIR)
+        stats = replace(statistics(embedded), files=files)
         indexed = build_index(embedded, scratch / INDEX_DIR)
         store.flush()
         del store  # close RocksDB before the directory moves
@@ -372,13 +381,15 @@ class Site:
     stats: Statistics
     version: str
     search: Path | None = None  # the search index built with the store, if there is one
+    downloads: Path | None = None  # the downloads written by the build, if there are any
 
 
 def open_built(location: Path, settings: Settings) -> Site:
     """A built store, checked (read_manifest) and opened read-only; nothing is validated again."""
     manifest = read_manifest(location, settings)
     version = hashlib.sha256(json.dumps(manifest.data, sort_keys=True).encode()).hexdigest()
-    return Site(EmbeddedStore.open(location), manifest.statistics, version, location / INDEX_DIR)
+    store = EmbeddedStore.open(location)
+    return Site(store, manifest.statistics, version, location / INDEX_DIR, location / DOWNLOADS_DIR)
 
 
 def open_endpoint(url: str, settings: Settings) -> Site:

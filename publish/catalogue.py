@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from pathlib import Path
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, RDFS, SKOS, XSD
@@ -128,6 +129,10 @@ _FILTERS = {
 }
 # The addressees of a page of recommendations.
 ADDRESSEES = "SELECT ?r ?a WHERE { ?r thb:addressedTo ?a } ORDER BY ?r ?a"
+# The qualifiers of ?r's addressees ("niveau politique"), by actor.
+QUALIFIERS = """SELECT ?r ?a ?q WHERE {
+  ?r thb:qualifiedAddressing ?x . ?x thb:actor ?a ; thb:qualifier ?q
+} ORDER BY ?r ?a ?q"""
 
 
 @dataclass(frozen=True)
@@ -141,6 +146,16 @@ class Recommendation:
     sequence: int
     theme: URIRef | None
     addressees: tuple[URIRef, ...]
+    qualifiers: tuple[tuple[URIRef, str], ...] = ()  # (actor, qualifier), as the source words it
+
+    def qualifiers_of(self, actor: URIRef) -> list[str]:
+        """How the source qualifies ``actor`` as an addressee of this recommendation."""
+        return [text for who, text in self.qualifiers if who == actor]
+
+    @property
+    def addressed(self) -> list[URIRef]:
+        """The addressees, then the actors named only in a qualified addressing."""
+        return [*self.addressees, *sorted({w for w, _ in self.qualifiers} - set(self.addressees))]
 
 
 @dataclass(frozen=True)
@@ -195,8 +210,16 @@ def _integer(term: object) -> int:
 class Catalogue:
     """The published resources of one store, with their descriptions, labels and listings."""
 
-    def __init__(self, store: Store, stats: Statistics, shapes: Graph, version: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        stats: Statistics,
+        shapes: Graph,
+        version: str,
+        downloads: Path | None = None,
+    ) -> None:
         self.store = store
+        self.downloads = downloads  # the downloads as files, written by the build
         self.stats = stats
         self.version = version  # changes with the store: part of every download's ETag
         self.description = describe_dataset(stats)
@@ -272,9 +295,11 @@ class Catalogue:
 
     # ------------------------------------------------------------------ descriptions
 
+    @lru_cache(maxsize=256)  # noqa: B019 - read by the page and every RDF format of iri
     def describe(self, iri: URIRef) -> Graph:
         """Concise Bounded Description of ``iri``, the labels of the resources it links to, and
         the statements of our data that link to it (at most ``INCOMING_LIMIT``, in IRI order).
+        Shared: callers read it and never change it.
 
         The incoming links are what a link-traversal client needs to go from an actor, a theme
         or a report to its recommendations: nothing else in their description points there."""
@@ -290,16 +315,29 @@ class Catalogue:
         found |= {(r["s"], r["p"], iri) for r in self.store.select(GRAPH_IN, iri=iri, g=INFERRED)}
         return frozenset(t for t in found if t in described)
 
-    def dataset_of(self, path: str) -> Dataset:
-        """A resource's description as a dataset: what the sources state in the default graph,
-        what the reasoner inferred in the named graph ``graph/inferred`` (for TriG, N-Quads)."""
+    def parts(self, path: str) -> tuple[Graph, Graph]:
+        """What a path serves, in two: what the sources state, and what the reasoner inferred
+        (the statements of a resource's description that ``graph/inferred`` holds; nothing,
+        for a whole document)."""
         graph = self.graph_of(path)
-        iri = self.iri(path)
-        inferred = self.inferred_part(iri, graph) if path not in self.documents else frozenset()
-        dataset = bind_prefixes(Dataset())
-        named = dataset.graph(INFERRED)
+        if path in self.documents:
+            return graph, Graph()
+        inferred = self.inferred_part(self.iri(path), graph)
+        stated, derived = bind_prefixes(Graph()), bind_prefixes(Graph())
         for triple in graph:
-            (named if triple in inferred else dataset).add(triple)
+            (derived if triple in inferred else stated).add(triple)
+        return stated, derived
+
+    def dataset_of(self, path: str) -> Dataset:
+        """What a path serves as a dataset: the stated part in the default graph, the inferred
+        part in the named graph ``graph/inferred`` (for TriG and N-Quads)."""
+        stated, inferred = self.parts(path)
+        dataset = bind_prefixes(Dataset())
+        for triple in stated:
+            dataset.add(triple)
+        named = dataset.graph(INFERRED)
+        for triple in inferred:
+            named.add(triple)
         return dataset
 
     def is_graph(self, path: str) -> bool:
@@ -318,6 +356,10 @@ class Catalogue:
         iri = self.iri(path)
         if fmt.dataset:
             return self.dataset_of(path).serialize(format=fmt.rdflib, encoding="utf-8")
+        if fmt == JSONLD:  # the inferred part as a named graph, as in TriG
+            stated, inferred = self.parts(path)
+            first = str(iri) if iri else None
+            return to_jsonld(stated, first=first, named={str(INFERRED): inferred}).encode("utf-8")
         return serialise(self.graph_of(path), fmt, first=str(iri) if iri else None)
 
     def stream(self, fmt: Format, graph: URIRef | None = None) -> Iterator[bytes]:
@@ -333,9 +375,15 @@ class Catalogue:
         """The published JSON-LD context (``/context.jsonld``), written once."""
         return json.dumps(context(), ensure_ascii=False, indent=2) + "\n"
 
-    def downloads(self) -> list[tuple[Format, str]]:
+    def download_list(self) -> list[tuple[Format, str]]:
         """Each download format with its path, for the pages that list them."""
         return [(fmt, download_path(fmt)) for fmt in DOWNLOAD_FORMATS]
+
+    def download_file(self, fmt: Format) -> Path | None:
+        """The file the build wrote for a download, when the store is a built one."""
+        if self.downloads is None:
+            return None
+        return self.downloads / download_path(fmt).rpartition("/")[2]
 
     @lru_cache(maxsize=16)  # noqa: B019
     def subjects_in(self, graph: URIRef) -> int:
@@ -409,10 +457,13 @@ class Catalogue:
         query = _PAGE.format(filters=chosen, limit=int(size), offset=int((page - 1) * size))
         rows = self.store.select(query, **bindings)
         addressees: dict[object, list[URIRef]] = {}
+        qualifiers: dict[object, list[tuple[URIRef, str]]] = {}
         if rows:
             found = self.store.select(ADDRESSEES, r=[row["r"] for row in rows])
             for row in found:
                 addressees.setdefault(row["r"], []).append(row["a"])
+            for row in self.store.select(QUALIFIERS, r=[row["r"] for row in rows]):
+                qualifiers.setdefault(row["r"], []).append((row["a"], str(row["q"])))
             self.prefetch([*(r["a"] for r in found), *(r.get("theme") for r in rows)])
         listing = [
             Recommendation(
@@ -423,6 +474,7 @@ class Catalogue:
                 sequence=_integer(row.get("seq", 0)),
                 theme=row.get("theme"),
                 addressees=tuple(addressees.get(row["r"], ())),
+                qualifiers=tuple(qualifiers.get(row["r"], ())),
             )
             for row in rows
         ]

@@ -7,6 +7,7 @@ write, so a document parses offline (no processor has to fetch the context over 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from rdflib import Graph
@@ -133,12 +134,23 @@ def _sort_key(node: dict[str, Any]) -> tuple[int, str]:
     return (0 if node_id.startswith(BASE) else 1, node_id)
 
 
-def to_jsonld(graph: Graph, *, first: str | None = None) -> str:
-    """``graph`` as compact JSON-LD with our context embedded; ``first`` is listed first."""
-    ctx = context()["@context"]
+def _nodes(graph: Graph, ctx: dict[str, Any], first: str | None) -> list[dict[str, Any]]:
+    """The compacted node objects of ``graph``, blank nodes nested, ``first`` first."""
     raw = graph.serialize(format="json-ld", context=ctx, auto_compact=False)
     compact = json.loads(raw)
     nodes = compact.get("@graph", [compact] if len(compact) > 1 else [])
     nodes = [{k: v for k, v in n.items() if k != "@context"} for n in nodes]
-    nodes = sorted(_embed(nodes), key=lambda n: (n.get("id") != first, *_sort_key(n)))
+    return sorted(_embed(nodes), key=lambda n: (n.get("id") != first, *_sort_key(n)))
+
+
+def to_jsonld(
+    graph: Graph, *, first: str | None = None, named: Mapping[str, Graph] | None = None
+) -> str:
+    """``graph`` as compact JSON-LD with our context embedded; ``first`` is listed first. Each
+    non-empty graph of ``named`` (name -> graph) follows as a named graph (a graph object)."""
+    ctx = context()["@context"]
+    nodes = _nodes(graph, ctx, first)
+    for name, part in (named or {}).items():
+        if len(part):
+            nodes.append({"id": name, "@graph": _nodes(part, ctx, first)})
     return json.dumps({"@context": ctx, "@graph": nodes}, ensure_ascii=False, indent=2) + "\n"

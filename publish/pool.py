@@ -1,5 +1,6 @@
 """Query workers: pre-started, single-threaded processes that each open the store read-only,
-cut off the network and cap their memory, then answer queries one at a time.
+cut off the network, cap their memory and lower their CPU priority (pages and descriptions
+are served first when the cores are busy), then answer queries one at a time.
 
 The web tier never forks: workers come from multiprocessing's fork server, a single-threaded
 process started once (fork and exec, like any subprocess), so no worker inherits a lock some
@@ -50,6 +51,9 @@ class WorkerFailed(ThbkgError):
 
 
 _PR_SET_PDEATHSIG = 1
+#: How much nicer than the web tier a worker runs (``nice``): a busy worker yields the cores to
+#: the threads that serve pages and descriptions.
+NICENESS = 10
 #: How long a worker may take to start (open the store, warm the parser).
 START_TIMEOUT = 120.0
 
@@ -76,6 +80,7 @@ def _serve(
     try:
         layers = confine_network()
         limit_memory(settings.query_memory)
+        os.nice(NICENESS)
         core = open_core(store, settings, known)
     except ThbkgError as exc:
         conn.send(("failed", exc))

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from rdflib import Graph
 
 from publish.config import ROOT, Settings
@@ -25,6 +27,18 @@ from publish.sparql import SparqlService
 
 TESTS = Path(__file__).parent
 DATA = TESTS / "data"
+
+
+class BufferedClient(FlaskClient):
+    """Flask's test client, reading each response whole and closing it, as a server does (a
+    download sent from a file would otherwise stay open until the garbage collector runs)."""
+
+    def open(self, *args, **kwargs):  # type: ignore[override]
+        kwargs.setdefault("buffered", True)
+        return super().open(*args, **kwargs)
+
+
+Flask.test_client_class = BufferedClient
 
 
 @pytest.fixture(scope="session")

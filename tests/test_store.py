@@ -3,6 +3,7 @@ the server refuses; the cached default store; the store interface's bound values
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import signal
@@ -17,6 +18,7 @@ from rdflib.compare import isomorphic
 
 from publish.build import MANIFEST, build, cached_store, read_manifest, sha256
 from publish.config import ROOT, Settings
+from publish.describe import DOWNLOAD_FORMATS, download_path
 from publish.errors import StoreRefused
 from publish.formats import TURTLE
 from publish.namespaces import BASE, DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, THB
@@ -187,6 +189,14 @@ def test_serve_refuses_a_store_built_with_other_shapes_or_ontology(
     assert f"was built with other {what}" in message and "rebuild" in message
 
 
+def test_serve_refuses_a_store_without_its_downloads(built: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(built, copy)
+    shutil.rmtree(copy / "downloads")
+    message = _refused(copy)
+    assert f"{copy} has no downloads/ directory" in message and "rebuild it with" in message
+
+
 def test_serve_refuses_a_directory_that_is_no_store(tmp_path: Path) -> None:
     assert "no such store directory" in _refused(tmp_path / "nothing")
 
@@ -258,12 +268,17 @@ def test_bound_values_cannot_change_a_query() -> None:
     assert rows == [{"id": Literal("2018/32")}]
 
 
-def test_downloads_stream_from_the_store(client) -> None:
-    """No download is built in memory first: the body is a stream with no Content-Length."""
-    for name in ("thbkg.ttl", "thbkg.nt", "thbkg.trig", "thbkg.rdf", "thbkg.jsonld"):
+def test_downloads_are_the_files_the_build_wrote(client) -> None:
+    """No download is built in memory: the server sends, as a file, what the build serialized
+    into the store (downloads/), whose SHA-256 and size the dataset description gives."""
+    cat = client.application.extensions["thbkg.catalogue"]
+    for fmt in DOWNLOAD_FORMATS:
+        name = download_path(fmt).rpartition("/")[2]
         response = client.get(f"/download/{name}", buffered=False)
-        assert response.status_code == 200
-        assert response.is_streamed and "Content-Length" not in response.headers, name
-        first = next(iter(response.response))
-        assert first, name
+        assert response.status_code == 200, name
+        file = cat.download_file(fmt)
+        assert response.content_length == file.stat().st_size == cat.stats.files[fmt.suffix][1]
+        body = response.get_data()
         response.close()
+        assert body == file.read_bytes(), name
+        assert hashlib.sha256(body).hexdigest() == cat.stats.files[fmt.suffix][0], name

@@ -283,7 +283,9 @@ INFERRED = URIRef(BASE + "graph/inferred")
 R38 = URIRef(BASE + "recommendation/2018-38")
 
 
-@pytest.mark.parametrize(("suffix", "parser"), [("trig", "trig"), ("nq", "nquads")])
+@pytest.mark.parametrize(
+    ("suffix", "parser"), [("trig", "trig"), ("nq", "nquads"), ("jsonld", "json-ld")]
+)
 def test_inferred_statements_are_a_named_graph_of_the_description(client, suffix, parser):
     from rdflib import Dataset
     from rdflib.namespace import PROV
@@ -319,6 +321,19 @@ def test_inferred_statements_are_a_named_graph_of_the_description(client, suffix
     from rdflib.compare import isomorphic
 
     assert isomorphic(union, whole)
+
+
+def test_pyld_finds_the_inferred_graph_in_json_ld(client) -> None:
+    from pyld import jsonld
+
+    document = json.loads(client.get("/recommendation/2018-38.jsonld").data)
+    graphs = [n for n in document["@graph"] if "@graph" in n]
+    assert [n["id"] for n in graphs] == [str(INFERRED)]
+    nquads = jsonld.to_rdf(document, {"format": "application/n-quads"})
+    police = (
+        f"<{R38}> <https://w3id.org/thbkg/ontology#concerns> <{BASE}actor/police> <{INFERRED}> ."
+    )
+    assert police in nquads.splitlines()
 
 
 def test_the_page_marks_inferred_values(client) -> None:

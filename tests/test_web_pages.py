@@ -166,11 +166,24 @@ def test_actor_page(client) -> None:
     assert "Services de police locaux de villes importantes" in text
     assert "Local police services of major cities" in text  # every label, tagged
     assert ("/actor/police?lang=fr", "Police") in parsed.links  # its parent, same language
-    # Its one recommendation (the qualifier "comme Bruxelles" is shown on that recommendation's
-    # page, not here: the either-or assertion this replaces hid that).
+    # Its one recommendation, with the qualifier the source gives it there.
     assert "2018/38" in text and "2018/35" not in text
+    assert "(précision: comme Bruxelles)" in " ".join(text.split())
     _, police = page(client, "/actor/police?lang=en")
     assert "Local police services of major cities" in "".join(police.text)  # a part
+
+
+def test_an_actors_listing_shows_its_qualifiers_where_the_source_gives_them(client) -> None:
+    body = client.get(
+        "/actor/cellule-interdepartementale-de-coordination?lang=en",
+        headers={"Accept": "text/html"},
+    ).get_data(as_text=True)
+    items = dict(re.findall(r'<li id="r2018-(\d+)">(.*?)</li>', body, re.S))
+    # The annex names the Cellule in the addressee cell of 2018/32-37, 39 and 41.
+    assert set(items) == {"32", "33", "34", "35", "36", "37", "39", "41"}
+    qualified = {n for n, item in items.items() if 'class="qualifier"' in item}
+    assert qualified == {"33"}  # 2018/33: "CIC (niveau politique)"
+    assert '(qualified as: <span lang="fr">niveau politique</span>)' in items["33"]
 
 
 def test_theme_page(client) -> None:

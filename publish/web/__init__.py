@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     shapes = load_graph([settings.shapes])
-    cat = Catalogue(site.store, site.stats, shapes, site.version)
+    cat = Catalogue(site.store, site.stats, shapes, site.version, site.downloads)
     app.extensions["thbkg.catalogue"] = cat
     threading.Thread(target=cat.warm, name="thbkg-warm-pages", daemon=True).start()
     listing.init_app(app, site)

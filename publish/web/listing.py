@@ -262,7 +262,8 @@ def chart_set(
         shown = rows(counts, keep)
         if shown:
             title = t(f"chart_{key}")
-            made.append(Chart(key, title, charts.bars(title, [(r[0], r[1]) for r in shown]), shown))
+            svg = charts.bars(title, tuple((label, count) for label, count, _ in shown))
+            made.append(Chart(key, title, svg, shown))
     actor_counts = index.counts(sel, "actor")
     tree = index.tree("actor")
     walked: list[tuple[int, str, int, str]] = []

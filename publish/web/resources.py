@@ -21,6 +21,7 @@ from .responses import (
     error_response,
     href,
     requested_format,
+    sent_file,
     streamed,
 )
 
@@ -97,7 +98,11 @@ def download(name: str) -> Response:
     """The whole graph in one format, as a file to save."""
     for fmt in DOWNLOAD_FORMATS:
         if download_path(fmt) == f"download/{name}":
-            response = streamed(catalogue().stream(fmt), fmt, catalogue().etag(name))
+            etag, file = catalogue().etag(name), catalogue().download_file(fmt)
+            if file is not None:
+                response = sent_file(file, fmt, etag)
+            else:  # an external store: serialized as it is read
+                response = streamed(catalogue().stream(fmt), fmt, etag)
             response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
             return response
     abort(404, f"no download {name!r}")

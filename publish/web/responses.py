@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote
 
 from flask import (
@@ -14,6 +15,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     stream_with_context,
 )
 from werkzeug.exceptions import HTTPException
@@ -101,17 +103,37 @@ def landing_alternative() -> Response | None:
     return response
 
 
-def streamed(chunks: Iterator[bytes], fmt: Format, etag: str) -> Response:
-    """A 200 whose body is sent as the store writes it (no length, no copy in memory), or a 304
-    when ``If-None-Match`` names ``etag`` (then the store is not read at all), also as the
-    compressed variant's validator (``etag:gzip``, see ``delivery``)."""
+def _not_modified(etag: str) -> Response | None:
+    """A 304 when ``If-None-Match`` names ``etag``, also as the compressed variant's validator
+    (``etag:gzip``, see ``delivery``)."""
     for tag in request.if_none_match.as_set():
         if tag == etag or tag.startswith(f"{etag}:"):
             response = Response(status=304)
             response.set_etag(tag)
             return response
+    return None
+
+
+def streamed(chunks: Iterator[bytes], fmt: Format, etag: str) -> Response:
+    """A 200 whose body is sent as the store writes it (no length, no copy in memory), or a 304
+    when the client has it (then the store is not read at all)."""
+    if (response := _not_modified(etag)) is not None:
+        return response
     response = Response(stream_with_context(chunks), content_type=fmt.content_type)
     response.set_etag(etag)
+    return response
+
+
+def sent_file(path: Path, fmt: Format, etag: str) -> Response:
+    """A 200 with a file the build wrote, sent by the server's file wrapper (no request thread
+    held while it travels; byte ranges answered), or a 304 when the client has it."""
+    if (response := _not_modified(etag)) is not None:
+        return response
+    response = send_file(path, mimetype=fmt.content_type, etag=etag, conditional=True)
+    response.content_type = fmt.content_type
+    del response.headers["Cache-Control"]  # the site's caching policy applies (``delivery``)
+    if hasattr(response.response, "close"):  # closed even when compression replaces the body
+        response.call_on_close(response.response.close)
     return response
 
 

@@ -23,6 +23,7 @@ Safe by construction:
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import re
 import threading
@@ -138,6 +139,20 @@ def parse(text: str, max_size: int | None = None) -> tuple[Query, str]:
         except Exception as exc:  # undefined prefixes, bad aggregates ...
             raise QueryError(f"malformed query: {exc}") from None
     return query, form_of(query)
+
+
+#: Queries up to this many characters stay parsed, by their canonical text, in each worker (the
+#: last ``PARSED_KEPT``): rdflib takes 5-30 ms to parse a query, and notebooks, dashboards and
+#: the editor send the same texts again and again. Longer ones are parsed each time, so that a
+#: worker's memory holds no large parse trees.
+CACHED_QUERY_LENGTH = 8192
+PARSED_KEPT = 256
+_parsed = functools.lru_cache(maxsize=PARSED_KEPT)(parse)
+
+
+def parse_kept(text: str) -> tuple[Query, str]:
+    """``parse`` of a canonical text, kept when the text is short (a refusal is never kept)."""
+    return _parsed(text) if len(text) <= CACHED_QUERY_LENGTH else parse(text)
 
 
 #: A query that meets the parser's commonest rules (prologue, SELECT with expressions,
@@ -306,7 +321,7 @@ class QueryCore:
         if len(text.encode("utf-8")) > max_size:
             raise TooLarge(f"the query is longer than {max_size} bytes, the configured limit")
         text = canonical(text)
-        query, form = parse(text)  # canonical already: parse's own pass changes nothing
+        query, form = parse_kept(text)  # canonical already: parse's own pass changes nothing
         guard(query)
         selection = select_dataset(query, self.known, default_graphs, named_graphs)
         return PreparedQuery(text, form, query, selection)

@@ -122,6 +122,26 @@ def test_the_guard_alone_stops_the_bypass(listener: Listener, store: Path) -> No
     assert not listener.hit("/guard-alone")
 
 
+def test_a_worker_keeps_short_queries_parsed_and_guards_them_each_time(
+    listener: Listener, store: Path
+) -> None:
+    """Parsing is most of a small query's cost: a worker parses a short text once, a long one
+    each time, and the guard refuses a kept SERVICE on every request, not only the first."""
+    import pyoxigraph as ox
+
+    from publish.sparql import CACHED_QUERY_LENGTH, QueryCore, Request
+
+    core = QueryCore(ox.Store.read_only(str(store)), Settings())
+    short = "ASK { ?s ?p ?o }"
+    assert core.prepare(short).query is core.prepare(short).query
+    long = "ASK { ?s ?p ?o }\n" + "#" * CACHED_QUERY_LENGTH
+    assert core.prepare(long).query is not core.prepare(long).query
+    for _ in range(3):
+        with pytest.raises(QueryError, match="SERVICE .* is refused"):
+            core.answer(Request(bypass(listener.port, "/kept")))
+    assert not listener.hit("/kept")
+
+
 def test_the_workers_run_with_both_layers(store: Path) -> None:
     """The deployed workers: a network namespace of their own and a seccomp filter."""
     with service_over(store, workers=2) as service:

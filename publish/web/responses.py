@@ -125,8 +125,8 @@ def streamed(chunks: Iterator[bytes], fmt: Format, etag: str) -> Response:
 
 
 def sent_file(path: Path, fmt: Format, etag: str) -> Response:
-    """A 200 with a file the build wrote, sent by the server's file wrapper (no request thread
-    held while it travels; byte ranges answered), or a 304 when the client has it."""
+    """A 200 with a file the build wrote, read in blocks as it is sent (its length known, byte
+    ranges answered), or a 304 when the client has it."""
     if (response := _not_modified(etag)) is not None:
         return response
     response = send_file(path, mimetype=fmt.content_type, etag=etag, conditional=True)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from rdflib import Graph
+from rdflib import Dataset, Graph
 
 from publish.config import ROOT, Settings
 from publish.graph import KnowledgeGraph
@@ -116,7 +116,14 @@ def union_graph(knowledge: KnowledgeGraph) -> Graph:
 
 
 def parse_rdf(data: bytes | str, rdf_format: str) -> Graph:
-    """A response body as a graph (``rdf_format`` is an rdflib parser name)."""
+    """A response body as a graph (``rdf_format`` is an rdflib parser name): for JSON-LD, every
+    statement whichever graph holds it (a description keeps its inferred statements in the
+    named graph graph/inferred, which ``Graph().parse`` would leave out)."""
+    if rdf_format == "json-ld":
+        union = Graph()
+        for s, p, o, _ in Dataset().parse(data=data, format=rdf_format).quads():
+            union.add((s, p, o))
+        return union
     return Graph().parse(data=data, format=rdf_format)
 
 

@@ -11,10 +11,10 @@ again for the requests sent after ``--warm-up`` seconds, once the server has ren
 and description once and keeps them), then the peak memory of the server and its query
 workers and the connections a listener on 127.0.0.1 saw (there must be none). Before the
 clock starts, each query runs once, one after another, as a deployment's smoke test would
-(``bench/attack.py parser`` is the cold-start race). The clients are
-coroutines on one event loop, each on a fresh connection per request: as threads, 50 of them
-would queue for the interpreter's lock, and that wait would be counted as the server's latency.
-Talks to 127.0.0.1 only; exit code 1 when any request failed.
+(``bench/attack.py parser`` is the cold-start race). The clients are coroutines on one event
+loop, each on a fresh connection per request: as threads, 50 of them would queue for the
+interpreter's lock, and that wait would be counted as the server's latency. Talks to 127.0.0.1
+only; exit code 1 when any request failed.
 """
 
 from __future__ import annotations

@@ -116,10 +116,10 @@ def union_graph(knowledge: KnowledgeGraph) -> Graph:
 
 
 def parse_rdf(data: bytes | str, rdf_format: str) -> Graph:
-    """A response body as a graph (``rdf_format`` is an rdflib parser name): for JSON-LD, every
-    statement whichever graph holds it (a description keeps its inferred statements in the
-    named graph graph/inferred, which ``Graph().parse`` would leave out)."""
-    if rdf_format == "json-ld":
+    """A response body as a graph (``rdf_format`` is an rdflib parser name): for JSON-LD and
+    N-Quads, every statement whichever graph holds it (a description keeps its inferred
+    statements in the named graph graph/inferred, which ``Graph().parse`` would leave out)."""
+    if rdf_format in ("json-ld", "nquads"):
         union = Graph()
         for s, p, o, _ in Dataset().parse(data=data, format=rdf_format).quads():
             union.add((s, p, o))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,23 +19,11 @@ from rdflib.compare import isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import SPARQLWrapper
 
-from publish.config import Settings
-from publish.graph import KnowledgeGraph
-from publish.querystore import TemporaryQueryStore
 from publish.sparql import SparqlService, parse
 
 ROOT = Path(__file__).parent.parent
 QUERIES = sorted((ROOT / "queries").glob("*.rq"))
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def core(knowledge: KnowledgeGraph) -> Iterator[SparqlService]:
-    store = TemporaryQueryStore(knowledge.dataset)
-    started = SparqlService(store.store, Settings())
-    yield started
-    started.close()
-    store.remove()
 
 
 def _form(text: str) -> str:
@@ -71,8 +58,8 @@ def _row(pairs: dict[str, str]) -> str:
     return json.dumps({k: _norm(v) for k, v in pairs.items()}, sort_keys=True)
 
 
-def _core_rows(core: SparqlService, text: str) -> object:
-    doc = json.loads(core.query(text, "json"))
+def _core_rows(service: SparqlService, text: str) -> object:
+    doc = json.loads(service.query(text, "json"))
     if "boolean" in doc:
         return doc["boolean"]
     return sorted(_row({k: v["value"] for k, v in b.items()}) for b in doc["results"]["bindings"])
@@ -81,7 +68,7 @@ def _core_rows(core: SparqlService, text: str) -> object:
 @pytest.mark.server
 @pytest.mark.parametrize("path", QUERIES, ids=lambda p: p.stem)
 def test_query_through_sparqlwrapper_as_the_readme_shows(
-    path: Path, live_server: str, core: SparqlService
+    path: Path, live_server: str, service: SparqlService
 ) -> None:
     """The README's snippet, run as written but for the URL and the file."""
     code = _readme_example().replace("http://127.0.0.1:5000/sparql", f"{live_server}/sparql")
@@ -99,19 +86,19 @@ def test_query_through_sparqlwrapper_as_the_readme_shows(
     rows = namespace["rows"]
     if form == "SELECT":
         got: object = sorted(_row({k: v["value"] for k, v in b.items()}) for b in rows)
-        assert got == _core_rows(core, text)
+        assert got == _core_rows(service, text)
         assert got, f"{path.name} answers nothing"
     elif form == "ASK":
-        assert rows == _core_rows(core, text)
+        assert rows == _core_rows(service, text)
     else:  # CONSTRUCT: SPARQLWrapper asks for JSON-LD and hands back a graph
-        expected = Graph().parse(data=core.query(text, "turtle"), format="turtle")
+        expected = Graph().parse(data=service.query(text, "turtle"), format="turtle")
         assert isomorphic(rows, expected) and len(expected) > 0
 
 
 @pytest.mark.server
 @pytest.mark.parametrize("path", QUERIES, ids=lambda p: p.stem)
 def test_query_through_rdflib_sparqlstore(
-    path: Path, live_server: str, core: SparqlService
+    path: Path, live_server: str, service: SparqlService
 ) -> None:
     """rdflib's SPARQLStore, the other client researchers use, on the same queries."""
     text = path.read_text(encoding="utf-8")
@@ -120,10 +107,10 @@ def test_query_through_rdflib_sparqlstore(
     form = _form(text)
     if form == "SELECT":
         got = sorted(_row({str(k): str(v) for k, v in row.asdict().items()}) for row in result)
-        assert got == _core_rows(core, text)
+        assert got == _core_rows(service, text)
         assert got
     elif form == "ASK":
-        assert result.askAnswer == _core_rows(core, text)
+        assert result.askAnswer == _core_rows(service, text)
     else:
-        expected = Graph().parse(data=core.query(text, "turtle"), format="turtle")
+        expected = Graph().parse(data=service.query(text, "turtle"), format="turtle")
         assert isomorphic(result.graph, expected) and len(expected) > 0

@@ -84,11 +84,7 @@ def pyld_triples(document: dict, loader) -> Graph:
     """Every statement PyLD reads in ``document``, whichever graph holds it (a description keeps
     its inferred statements in the named graph ``graph/inferred``)."""
     nquads = jsonld.to_rdf(document, {"format": "application/n-quads", "documentLoader": loader})
-    union = Graph()
-    if nquads.strip():
-        for s, p, o, _ in Dataset().parse(data=nquads, format="nquads").quads():
-            union.add((s, p, o))
-    return union
+    return parse_rdf(nquads, "nquads")
 
 
 def test_context_is_published(client) -> None:

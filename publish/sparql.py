@@ -142,9 +142,9 @@ def parse(text: str, max_size: int | None = None) -> tuple[Query, str]:
 
 
 #: Queries up to this many characters stay parsed, by their canonical text, in each worker (the
-#: last ``PARSED_KEPT``): rdflib takes 5-30 ms to parse a query, and notebooks, dashboards and
-#: the editor send the same texts again and again. Longer ones are parsed each time, so that a
-#: worker's memory holds no large parse trees.
+#: last ``PARSED_KEPT``): rdflib's parse is most of a small query's cost, and notebooks,
+#: dashboards and the editor send the same texts again and again. Longer ones are parsed each
+#: time, so that a worker's memory holds no large parse trees.
 CACHED_QUERY_LENGTH = 8192
 PARSED_KEPT = 256
 _parsed = functools.lru_cache(maxsize=PARSED_KEPT)(parse)

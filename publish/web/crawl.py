@@ -6,11 +6,13 @@ Sitemaps protocol wants them on the host that serves the sitemap.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, request
 
 from .. import formats
+from ..catalogue import Catalogue
 from .responses import catalogue, conditional, href
 
 bp = Blueprint("crawl", __name__)
@@ -27,12 +29,16 @@ def robots() -> Response:
 @bp.route("/sitemap.xml", methods=["GET"])
 def sitemap() -> Response:
     """The landing page, the query editor and every resource that dereferences."""
-    root = request.url_root.rstrip("/")
-    paths = ["/", href("sparql"), *(href(p) for p in catalogue().paths())]
+    return conditional(_sitemap(catalogue(), request.url_root.rstrip("/")), formats.SITEMAP)
+
+
+@lru_cache(maxsize=8)
+def _sitemap(cat: Catalogue, root: str) -> str:
+    """Written once per catalogue and public root: listing the paths scans the whole store."""
+    paths = ["/", href("sparql"), *(href(p) for p in cat.paths())]
     urls = "".join(f"  <url><loc>{escape(root + p)}</loc></url>\n" for p in paths)
-    body = (
+    return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
         f"{urls}</urlset>\n"
     )
-    return conditional(body, formats.SITEMAP)

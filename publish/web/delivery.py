@@ -37,7 +37,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         )
     app.config.update(
         COMPRESS_ALGORITHM=["br", "gzip"],
-        COMPRESS_ALGORITHM_STREAMING=["br", "gzip"],  # downloads stream from the store
+        COMPRESS_ALGORITHM_STREAMING=["br", "gzip"],  # downloads are sent in blocks
         COMPRESS_MIMETYPES=_COMPRESSIBLE,
         COMPRESS_MIN_SIZE=COMPRESS_MIN_SIZE,
         COMPRESS_STREAMS=True,

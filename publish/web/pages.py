@@ -124,9 +124,6 @@ class View:
             for p in props
         ]
 
-    def _values(self, graph: Graph, subject: object, prop: object) -> list[dict[str, object]]:
-        return [self._marked(subject, prop, o) for o in sorted(graph.objects(subject, prop))]
-
     def _marked(self, subject: object, prop: object, node: object) -> dict[str, object]:
         """A value, marked when the reasoner inferred the statement rather than the source."""
         item = self.value(node)

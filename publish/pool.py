@@ -184,12 +184,17 @@ class WorkerPool:
         return detail
 
     def _discard(self, worker: _Worker) -> None:
+        """Kill ``worker`` and close its pipe, once: ``close`` and a restarting thread may both
+        discard the same worker, and a second ``close`` of its pipe could close a descriptor
+        the process has since reused."""
+        with self._lock:
+            if worker not in self._all:
+                return
+            self._all.remove(worker)
         if worker.process.is_alive():
             worker.process.kill()
         worker.process.join(5)
         worker.conn.close()
-        with self._lock:
-            self._all.discard(worker)
 
     def _replace(self, worker: _Worker) -> None:
         """Kill ``worker`` now; start its successor in the background."""
@@ -203,6 +208,8 @@ class WorkerPool:
                 fresh = self._start()
                 self._ready(fresh)
             except (ThbkgError, OSError) as exc:
+                if self._closed.is_set():  # the pool closed under it: nothing went wrong
+                    return
                 print(f"thbkg: restarting a query worker: {exc}", file=sys.stderr)
                 self._closed.wait(delay)
                 delay = min(delay * 2, 10)

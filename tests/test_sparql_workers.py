@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -307,3 +308,26 @@ def test_a_stuck_worker_does_not_stop_the_others(store: Path) -> None:
         assert json.loads(service.query("ASK { ?s ?p ?o }", "json"))["boolean"] is True
         assert time.monotonic() - start < 1
         runaway.join()
+
+
+def test_closing_from_several_threads_closes_each_worker_once(store: Path) -> None:
+    """The server's shutdown and a worker's restart may both discard a worker: its pipe is
+    closed once (a second close could close a descriptor the process has since reused)."""
+    with service_over(store, workers=2) as service:
+        closes: list[int] = []
+        for worker in list(service.pool._all):
+            close = worker.conn.close
+            worker.conn.close = lambda close=close, worker=worker: (
+                closes.append(id(worker)),
+                close(),
+            )
+        barrier = threading.Barrier(4)
+
+        def close_all() -> None:
+            barrier.wait()
+            service.pool.close()
+
+        with ThreadPoolExecutor(4) as closers:
+            for done in [closers.submit(close_all) for _ in range(4)]:
+                done.result()
+        assert sorted(Counter(closes).values()) == [1, 1]

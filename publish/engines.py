@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import islice
 from typing import Protocol
 
@@ -44,13 +45,24 @@ def form_of(query: Query) -> str:
 
 @dataclass
 class Answer:
-    """A fully evaluated result: rows for SELECT, a boolean for ASK, a graph for CONSTRUCT."""
+    """A fully evaluated result: rows for SELECT, a boolean for ASK, triples for CONSTRUCT and
+    DESCRIBE (Oxigraph's, which its own serializers write fastest; ``graph`` is the rdflib
+    graph of them, made only for writers Oxigraph lacks)."""
 
     form: str
     variables: list[str] = field(default_factory=list)
     rows: list[tuple[Identifier | None, ...]] = field(default_factory=list)
     boolean: bool | None = None
-    graph: Graph | None = None
+    triples: list[ox.Triple] | None = None
+
+    @cached_property
+    def graph(self) -> Graph:
+        graph = bind_prefixes(Graph())
+        for t in self.triples or ():
+            graph.add(
+                (from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object))
+            )
+        return graph
 
 
 @dataclass(frozen=True)
@@ -140,12 +152,7 @@ class OxigraphEngine:
                 for s in _bounded(result, max_rows, "rows")
             ]
             return Answer(form, variables=variables, rows=rows)
-        graph = bind_prefixes(Graph())
-        for t in _bounded(result, max_rows, "triples"):
-            graph.add(
-                (from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object))
-            )
-        return Answer(form, graph=graph)
+        return Answer(form, triples=_bounded(result, max_rows, "triples"))
 
 
 _EMPTY_GRAPH = URIRef("urn:thbkg:no-graph")  # names no graph: an empty default graph
@@ -190,12 +197,8 @@ class RemoteEngine:
         response = self.store.request(text, accept, default, named, base=BASE, timeout=timeout)
         body = self.store.read(response)
         if graphish:
-            graph = bind_prefixes(Graph())
-            for t in _bounded(ox.parse(body, ox.RdfFormat.N_TRIPLES), max_rows, "triples"):
-                graph.add(
-                    (from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object))
-                )
-            return Answer(form, graph=graph)
+            triples = _bounded(ox.parse(body, ox.RdfFormat.N_TRIPLES), max_rows, "triples")
+            return Answer(form, triples=[t.triple for t in triples])
         result = self.store.decode(body)
         if form == "ASK":
             return Answer(form, boolean=bool(result["boolean"]))

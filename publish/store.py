@@ -40,7 +40,8 @@ OXIGRAPH_DIR = "oxigraph"
 _PREFIXES = {p: str(ns) for p, ns in PREFIXES.items()}
 #: How many quads go to the serializer at once while a download streams.
 _CHUNK = 64 * 1024
-_OX_FORMATS = {
+#: Our formats as Oxigraph's serializers name them.
+OX_FORMATS = {
     formats.TURTLE.name: ox.RdfFormat.TURTLE,
     formats.NTRIPLES.name: ox.RdfFormat.N_TRIPLES,
     formats.RDFXML.name: ox.RdfFormat.RDF_XML,
@@ -240,7 +241,7 @@ class EmbeddedStore:
             items = map(self.retyper.quad, self._quads(graph))
             return items if quads else (q.triple for q in items)
 
-        return _streamed(source, _OX_FORMATS[fmt.name])
+        return _streamed(source, OX_FORMATS[fmt.name])
 
 
 class _QueueWriter:
@@ -495,4 +496,4 @@ class RemoteStore:
                         else t
                     )
 
-        return _streamed(items, _OX_FORMATS[fmt.name])
+        return _streamed(items, OX_FORMATS[fmt.name])

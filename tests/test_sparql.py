@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pyoxigraph
 import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
 
 from publish.config import Settings
 from publish.engines import make_engine
@@ -78,6 +80,25 @@ def test_empty_and_unknown_prefix_are_errors() -> None:
 def test_our_prefixes_need_no_declaration(service: SparqlService) -> None:
     found = rows(service, "SELECT ?id WHERE { ?r a thb:Recommendation ; dcterms:identifier ?id }")
     assert len(found) == 11
+
+
+@pytest.mark.parametrize("output", ["turtle", "ntriples", "rdfxml", "jsonld"])
+def test_a_construct_result_reads_back_alike_in_every_rdf_format(
+    service: SparqlService, output: str
+) -> None:
+    """Oxigraph's writers (Turtle, N-Triples, RDF/XML) and rdflib's (JSON-LD) give one graph;
+    Turtle declares only the prefixes it uses."""
+    query = "CONSTRUCT { ?r ?p ?o } WHERE { ?r dcterms:identifier '2018/33' ; ?p ?o }"
+    body = service.query(query, output)
+    fmt = {"turtle": "turtle", "ntriples": "nt", "rdfxml": "xml", "jsonld": "json-ld"}[output]
+    graph = Graph().parse(data=body, format=fmt)
+    expected = Graph().parse(data=service.query(query, "ntriples"), format="nt")
+    assert len(graph) > 10 and isomorphic(graph, expected)
+    if output == "turtle":
+        declared = {
+            line.split()[1] for line in body.decode().splitlines() if line.startswith("@prefix")
+        }
+        assert "thb:" in declared and "skos:" not in declared
 
 
 @pytest.mark.parametrize(

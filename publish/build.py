@@ -22,6 +22,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -393,9 +394,12 @@ def open_built(location: Path, settings: Settings) -> Site:
 
 
 def open_endpoint(url: str, settings: Settings) -> Site:
-    """An external SPARQL endpoint holding our named graphs; its figures are counted once."""
+    """An external SPARQL endpoint holding our named graphs. Its figures are counted and its
+    search index is built once, at start, each request given ``endpoint_start_timeout``
+    (counting a million triples takes an endpoint longer than a page's read may); the index
+    lives in a directory removed with the site."""
     names = [graph_iri(name) for name in settings.graph_sources()]
-    store = RemoteStore(url, names, settings.endpoint_timeout)
+    store = RemoteStore(url, names, settings.endpoint_start_timeout)
     stats = statistics(store)
     if not stats.triples:
         raise StoreUnavailable(
@@ -403,5 +407,14 @@ def open_endpoint(url: str, settings: Settings) -> Site:
             f"({', '.join(str(n) for n in names)}); load them with: thbkg build DATA... "
             "-o STORE --push GRAPH-STORE-URL"
         )
+    scratch = Path(tempfile.mkdtemp(prefix="thbkg-search-"))
+    try:
+        build_index(store, scratch / INDEX_DIR)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    store.timeout = settings.endpoint_timeout
     version = hashlib.sha256(json.dumps(stats.to_json(), sort_keys=True).encode()).hexdigest()
-    return Site(store, stats, version)
+    site = Site(store, stats, version, scratch / INDEX_DIR)
+    weakref.finalize(site, shutil.rmtree, scratch, ignore_errors=True)
+    return site

@@ -54,6 +54,8 @@ class Settings:
     # Where `thbkg serve` without --store keeps the store it builds from the shipped data.
     cache: Path | None = None  # THBKG_CACHE; else $XDG_CACHE_HOME/thbkg or ~/.cache/thbkg
     endpoint_timeout: float = 10.0  # seconds a --sparql-endpoint may take to answer
+    # ... and to answer each of the start-up's reads (the VoID counts, the search index).
+    endpoint_start_timeout: float = 600.0
     # Production server (waitress): open connections at most, and the seconds a client has to
     # send a whole request (or that an idle connection stays open).
     connection_limit: int = 1000
@@ -136,6 +138,7 @@ _ENV_CASTS = {
     "query_queue": _positive(int),
     "queries_per_client": _positive(int),
     "endpoint_timeout": _positive(float),
+    "endpoint_start_timeout": _positive(float),
     "cache": Path,
     "connection_limit": _positive(int),
     "client_timeout": _positive(float),
@@ -145,7 +148,8 @@ _ENV_CASTS = {
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
     """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE,
     THBKG_PROXY_HOPS, THBKG_CACHE_MAX_AGE, THBKG_QUERY_MEMORY, THBKG_QUERY_WORKERS,
-    THBKG_QUERY_QUEUE, THBKG_QUERIES_PER_CLIENT, THBKG_ENDPOINT_TIMEOUT, THBKG_CACHE,
+    THBKG_QUERY_QUEUE, THBKG_QUERIES_PER_CLIENT, THBKG_ENDPOINT_TIMEOUT,
+    THBKG_ENDPOINT_START_TIMEOUT, THBKG_CACHE,
     THBKG_CONNECTION_LIMIT, THBKG_CLIENT_TIMEOUT."""
     environ = os.environ if environ is None else environ
     overrides: dict[str, object] = {}

@@ -207,6 +207,58 @@ def test_an_endpoint_that_is_slow_is_a_504(oxigraph: str, slow_endpoint: str) ->
     assert time.monotonic() - started < 1.5
 
 
+def _delaying(target: str, seconds: list[float]) -> type[BaseHTTPRequestHandler]:
+    """A handler that forwards each query to ``target`` after ``seconds[0]``."""
+
+    class Delaying(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - the http.server API
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(seconds[0])
+            headers = {k: self.headers[k] for k in ("Accept", "Content-Type")}
+            request = urllib.request.Request(target, data=body, headers=headers, method="POST")
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+                data = answer.read()
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.headers["Content-Type"])
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Delaying
+
+
+def test_start_up_reads_get_the_start_timeout_and_requests_the_endpoint_timeout(
+    oxigraph: str,
+) -> None:
+    """Counting a large graph takes an endpoint longer than a page's read may: the start-up's
+    reads (VoID figures, the search index) wait up to THBKG_ENDPOINT_START_TIMEOUT each."""
+    delay = [0.3]
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _delaying(f"{oxigraph}/query", delay))
+    server.daemon_threads = False
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = Settings().with_overrides(endpoint_timeout=0.1, endpoint_start_timeout=30.0)
+        site = open_endpoint(f"http://127.0.0.1:{server.server_address[1]}/query", settings)
+        assert site.stats.triples > 1000 and site.search is not None and site.search.is_dir()
+        delay[0] = 0.0  # the app's own first read (the ontology) is no start-up count
+        client = create_app(settings, site).test_client()
+        delay[0] = 0.3
+        response = client.get("/actor/police-training.ttl")
+        assert response.status_code == 504
+        assert "did not answer within 0.1 s" in response.get_data(as_text=True)
+        with pytest.raises(StoreTimeout):
+            open_endpoint(
+                f"http://127.0.0.1:{server.server_address[1]}/query",
+                settings.with_overrides(endpoint_start_timeout=0.1),
+            )
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_sparql_on_an_endpoint_down_or_slow_is_a_502_or_504_within_the_deadline(
     oxigraph: str, slow_endpoint: str
 ) -> None:

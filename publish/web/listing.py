@@ -31,9 +31,9 @@ _PREFIX = {"theme": "theme/", "actor": "actor/", "level": "level/"}
 
 
 def init_app(app: Flask, site: Site) -> None:
-    """Open the search index built with the site's store; a store without one (an external
-    SPARQL endpoint, a store in memory) gets one built from it now, into a directory removed
-    with the app."""
+    """Open the search index built with the site's store (or, for an external SPARQL
+    endpoint, at start); a store in memory gets one built from it now, into a directory
+    removed with the app."""
     directory = site.search
     if directory is None or not directory.is_dir():
         scratch = tempfile.mkdtemp(prefix="thbkg-search-")

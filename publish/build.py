@@ -14,17 +14,20 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
+import multiprocessing
 import os
 import re
 import shutil
+import signal
 import tempfile
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -35,8 +38,9 @@ from . import __version__, formats
 from .characters import check_file
 from .config import Settings
 from .describe import DOWNLOAD_FORMATS, Statistics, download_path, statistics
-from .errors import LoadError, StoreRefused, StoreUnavailable, ValidationFailed
+from .errors import LoadError, StoreRefused, StoreUnavailable, ThbkgError, ValidationFailed
 from .graph import load_graph, parse_into
+from .lifecycle import end_with_parent
 from .namespaces import bind_prefixes, graph_iri
 from .search import INDEX_DIR, build_index
 from .store import OXIGRAPH_DIR, EmbeddedStore, RemoteStore, Store
@@ -173,6 +177,74 @@ def _validate(data: Graph, settings: Settings, shapes: Graph, ontology: Graph) -
     }
 
 
+def _validate_sources(settings: Settings, sources: dict[str, tuple[Path, ...]]) -> dict:
+    """Parse the validated graphs with rdflib (what pySHACL reads) and validate them; the
+    verdict for the manifest."""
+    data = bind_prefixes(Graph())
+    for name in VALIDATED:
+        for path in sources.get(name, ()):
+            parse_into(data, path)
+    ontology = load_graph(sources["ontology"])
+    return _validate(data, settings, _parse(settings.shapes), ontology)
+
+
+def _send_verdict(conn: Connection, settings: Settings, sources: dict, parent: int) -> None:
+    end_with_parent(parent, signal.SIGKILL)
+    try:
+        reply = (True, _validate_sources(settings, sources))
+    except ThbkgError as exc:
+        reply = (False, exc)
+    except Exception as exc:  # a bug: its message, not a hang
+        reply = (False, ThbkgError(f"validation failed unexpectedly: {exc!r}"))
+    conn.send(reply)
+
+
+class _Validation:
+    """Validation in a forked process while this one loads the store: each half takes about
+    as long as the other, and the store's half runs on one core (issue 8's build target).
+
+    Forked, not spawned: the child starts at once, with the modules already imported."""
+
+    def __init__(self, settings: Settings, sources: dict[str, tuple[Path, ...]]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._conn, theirs = context.Pipe(duplex=False)
+        # Not a daemon: validation runs its chunks in processes of its own. ``stop`` ends it.
+        self._process = context.Process(
+            target=_send_verdict, args=(theirs, settings, sources, os.getpid())
+        )
+        self._process.start()
+        theirs.close()
+        self._reply: tuple[bool, object] | None = None
+
+    def verdict(self) -> dict:
+        """The manifest's verdict, once the validation has ended; its own error
+        (ValidationFailed, LoadError) when it has one."""
+        if self._reply is None:
+            try:
+                self._reply = self._conn.recv()
+            except EOFError:
+                self._process.join()
+                raise ThbkgError(
+                    f"validation ended without a verdict (exit code {self._process.exitcode})"
+                ) from None
+        ok, value = self._reply
+        if not ok:
+            raise value
+        return value
+
+    def check(self) -> None:
+        """Raise the validation's error now if it has already ended with one: an invalid
+        graph stops the build without waiting for the store."""
+        if self._reply is not None or self._conn.poll():
+            self.verdict()
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._conn.close()
+
+
 def _literals(quads: Iterable[ox.Quad | ox.Triple]) -> set[tuple[object, ...]]:
     """The literal-valued triples, keyed so that blank-node subjects (named apart by each
     parse) compare equal."""
@@ -231,32 +303,18 @@ def build(settings: Settings, out: Path) -> Manifest:
     started = time.monotonic()
     out = Path(out).absolute()
     sources = {name: tuple(paths) for name, paths in settings.graph_sources().items() if paths}
-    # rdflib reads what pySHACL validates, and the ontology it reasons with; Oxigraph's own
-    # parser loads every file into the store.
-    data = bind_prefixes(Graph())
-    for name in VALIDATED:
-        for path in sources.get(name, ()):
-            parse_into(data, path)
-    ontology = load_graph(sources["ontology"])
-    verdict = _validate(data, settings, _parse(settings.shapes), ontology)
-    del data  # the store is loaded from the files
     out.parent.mkdir(parents=True, exist_ok=True)
+    # rdflib reads what pySHACL validates, in another process; Oxigraph's own parser loads
+    # every file into the store here, meanwhile. Nothing is moved into place unless both pass.
+    validation = _Validation(settings, sources)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
-        store = ox.Store(str(scratch / OXIGRAPH_DIR))
-        for name, paths in sources.items():
-            store.add_graph(ox.NamedNode(str(graph_iri(name))))
-            for path in paths:
-                _load(store, path, graph_iri(name))
-        store.optimize()
-        embedded = EmbeddedStore(store)
-        for name, paths in sources.items():
-            _check_literals(name, paths, embedded)
-        files = _write_downloads(embedded, scratch / DOWNLOADS_DIR)
-        stats = replace(statistics(embedded), files=files)
-        indexed = build_index(embedded, scratch / INDEX_DIR)
-        store.flush()
-        del store  # close RocksDB before the directory moves
+        try:
+            stats, indexed = _write_store(scratch, sources, validation.check)
+        except Exception:
+            validation.verdict()  # its error (a parse error, say) comes first, as it always did
+            raise
+        verdict = validation.verdict()
         manifest = {
             "layout": LAYOUT,
             "thbkg": __version__,
@@ -275,8 +333,34 @@ def build(settings: Settings, out: Path) -> Manifest:
         )
         _swap_into_place(scratch, out)
     finally:
+        validation.stop()
         shutil.rmtree(scratch, ignore_errors=True)
     return Manifest(manifest)
+
+
+def _write_store(
+    scratch: Path, sources: dict[str, tuple[Path, ...]], check: Callable[[], None]
+) -> tuple[Statistics, int]:
+    """Load the sources into Oxigraph's on-disk store in ``scratch``, check their literals,
+    write the downloads and the search index, calling ``check`` between steps; the VoID
+    figures and how many recommendations the index holds. The store is closed on return,
+    before the directory moves."""
+    store = ox.Store(str(scratch / OXIGRAPH_DIR))
+    for name, paths in sources.items():
+        store.add_graph(ox.NamedNode(str(graph_iri(name))))
+        for path in paths:
+            _load(store, path, graph_iri(name))
+    store.optimize()
+    embedded = EmbeddedStore(store)
+    for name, paths in sources.items():
+        _check_literals(name, paths, embedded)
+    check()
+    files = _write_downloads(embedded, scratch / DOWNLOADS_DIR)
+    check()
+    stats = replace(statistics(embedded), files=files)
+    indexed = build_index(embedded, scratch / INDEX_DIR)
+    store.flush()
+    return stats, indexed
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -31,11 +31,12 @@ def exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, _exit)
 
 
-def end_with_parent(parent: int) -> None:
-    """In a worker process: exit on SIGTERM, and get SIGTERM when ``parent`` dies, even by
-    SIGKILL (Linux ``PR_SET_PDEATHSIG``), so no worker outlives the command."""
+def end_with_parent(parent: int, signum: int = signal.SIGTERM) -> None:
+    """In a worker process: exit on SIGTERM, and get ``signum`` when ``parent`` dies, even by
+    SIGKILL (Linux ``PR_SET_PDEATHSIG``), so no worker outlives the command. SIGKILL suits a
+    worker whose exit would wait for processes of its own: they get theirs when it dies."""
     exit_on_sigterm()
     if sys.platform.startswith("linux"):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signum)
     if os.getppid() != parent:  # it died before the request took effect
         sys.exit(TERMINATED)

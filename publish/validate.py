@@ -19,6 +19,7 @@ from rdflib.term import Node
 from . import chunking
 from .chunking import Partition
 from .config import Settings
+from .lifecycle import end_with_parent
 from .namespaces import THB, bind_prefixes, short
 from .rdfio import load_graph
 from .shacl_sparql import Raw, constraints, sparql_results, unsupported, without_sparql
@@ -214,7 +215,8 @@ _INHERITED: list[_Job] = []  # set in each forked worker by _adopt
 Task = tuple[str, object]
 
 
-def _adopt(job: _Job) -> None:
+def _adopt(job: _Job, parent: int) -> None:
+    end_with_parent(parent)
     _INHERITED[:] = [job]
 
 
@@ -269,7 +271,7 @@ def validate_graph(
     workers = min(workers or os.cpu_count() or 1, len(tasks))
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_adopt, initargs=(job,)
+        workers, mp_context=context, initializer=_adopt, initargs=(job, os.getpid())
     ) as pool:
         return _report(found for results in pool.map(_run, tasks) for found in results)
 

@@ -10,16 +10,19 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
+import psutil
 import pytest
 from rdflib import Literal, URIRef
 from rdflib.compare import isomorphic
 
+from publish import validate
 from publish.build import MANIFEST, build, cached_store, read_manifest, sha256
 from publish.config import ROOT, Settings
 from publish.describe import DOWNLOAD_FORMATS, download_path
-from publish.errors import StoreRefused
+from publish.errors import StoreRefused, ValidationFailed
 from publish.formats import TURTLE
 from publish.namespaces import BASE, DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, THB
 from publish.store import EmbeddedStore, bind_values
@@ -129,6 +132,32 @@ def test_ctrl_c_during_a_build_leaves_the_previous_store_untouched(tmp_path: Pat
     assert (out / MANIFEST).read_bytes() == manifest
     assert read_manifest(out, Settings()).data["sources"]["data"][0]["path"] == str(MINIMAL)
     assert [p.name for p in tmp_path.iterdir()] == ["store"]
+
+
+def test_a_build_validates_in_chunks_beside_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Validation runs in a process of its own while the store is written; in chunks it starts
+    processes of its own too. A violation still refuses the build, and neither a build nor a
+    refusal leaves a process or a scratch directory behind."""
+    big = tmp_path / "big.ttl"
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "generate.py"), "-n", "1200", "-o", str(big)],
+        check=True,
+        capture_output=True,
+    )
+    monkeypatch.setattr(
+        validate, "validate_graph", partial(validate.validate_graph, chunk_size=1000)
+    )
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    settings = Settings().with_overrides(data=(big,), inferred=(), annotations=(), links=())
+    assert build(settings, tmp_path / "store").data["validation"]["conforms"] is True
+    bad = settings.with_overrides(data=(big, DATA / "invalid" / "identifier-duplicate.ttl"))
+    with pytest.raises(ValidationFailed) as refused:
+        build(bad, tmp_path / "store")
+    assert refused.value.report.violations
+    assert {p.pid for p in psutil.Process().children(recursive=True)} <= before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.inferred.ttl", "big.ttl", "store"]
 
 
 def test_a_rebuild_replaces_the_store(tmp_path: Path) -> None:

@@ -252,6 +252,14 @@ def build(
     help="Worker threads in production mode; they share the one open store.",
 )
 @click.option(
+    "--processes",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes in production mode, sharing the port (one per core serves the "
+    "most); the query workers (THBKG_QUERY_WORKERS) are divided among them.",
+)
+@click.option(
     "--proxy-hops",
     type=click.IntRange(0, 16),
     help="Reverse proxies in front whose X-Forwarded-* headers are trusted (THBKG_PROXY_HOPS).",
@@ -267,6 +275,7 @@ def serve(
     inferred: tuple[Path, ...],
     production: bool,
     workers: int,
+    processes: int,
     proxy_hops: int | None,
 ) -> None:
     """Serve the graph as linked data: resource pages, downloads, the dataset description and
@@ -278,29 +287,36 @@ def serve(
     the report is printed, exit code 1). A store that is not validated or was built with
     other shapes or ontology is refused (exit code 2): rebuild it.
     """
-    from .build import cached_store, open_built, open_endpoint
+    from .build import Site, cached_store, open_built, open_endpoint
     from .web import create_app
-    from .web.server import listen, serve_development, serve_production
+    from .web.server import listen, serve_development, serve_production, start_copies, stop_copies
 
     if inferred and not data:
         raise click.UsageError("--inferred goes with --data: the shipped data has its own")
+    if processes > 1 and not production:
+        raise click.UsageError("--processes goes with --production")
     if sum(bool(x) for x in (store, endpoint, data)) > 1:
         raise click.UsageError("give one of --store, --sparql-endpoint and --data")
     if data:  # another data set: the shipped inferred graph and annotations do not belong to it
         settings = settings.with_overrides(data=data, inferred=inferred, annotations=())
-    settings = settings.with_overrides(proxy_hops=proxy_hops)
+    settings = settings.with_overrides(
+        proxy_hops=proxy_hops, query_workers=max(1, settings.query_workers // processes)
+    )
+    source: Path | Site
     if endpoint:
-        site = open_endpoint(endpoint, settings)
+        site = source = open_endpoint(endpoint, settings)
     else:
-        site = open_built(store or cached_store(settings), settings)
+        source = store or cached_store(settings)
+        site = open_built(source, settings)
     app = create_app(settings, site)
     try:
-        sock = listen(host, port)
+        sock = listen(host, port, shared=processes > 1)
     except OSError as exc:
         click.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
         sys.exit(2)
     mode = (
         f"waitress, {workers} threads and {settings.query_queue} for queries"
+        + (f", in each of {processes} processes" if processes > 1 else "")
         if production
         else "development server"
     )
@@ -309,7 +325,12 @@ def serve(
     if production:
         # Queries wait in threads of their own: pages keep ``workers`` threads whatever the
         # queries do (the query queue admits at most ``query_queue`` at once).
-        serve_production(app, sock, workers + settings.query_queue, settings)
+        threads = workers + settings.query_queue
+        copies = start_copies(processes - 1, sock, threads, settings, source)
+        try:
+            serve_production(app, sock, threads, settings)
+        finally:
+            stop_copies(copies)
         sys.exit(exit_code_after_signal())  # waitress returns when SIGTERM stops it
     else:
         serve_development(app, sock)

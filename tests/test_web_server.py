@@ -5,10 +5,12 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+import psutil
 import pytest
 from rdflib import URIRef
 from rdflib.compare import isomorphic
@@ -136,6 +138,47 @@ def test_first_log_line_says_where_it_listens_and_production_mode_serves() -> No
         stop_server(process)
 
 
+def test_production_processes_share_the_port_and_stop_together() -> None:
+    """``--processes 2``: a second server process listens on the port too, the kernel spreads
+    connections over both, and stopping the first stops everything it started."""
+    process, url = start_server("--production", "--processes", "2")
+    port = int(url.rsplit(":", 1)[1])
+    tree = psutil.Process(process.pid).children(recursive=True)
+    try:
+        assert "in each of 2 processes" in server_log(process).splitlines()[0]
+
+        def listens(p: psutil.Process) -> bool:
+            return any(
+                c.status == psutil.CONN_LISTEN and c.laddr.port == port
+                for c in p.net_connections("tcp")
+            )
+
+        copies: list[psutil.Process] = []
+        for _ in range(200):  # the copy opens the store and listens in a few seconds
+            tree = psutil.Process(process.pid).children(recursive=True)
+            copies = [p for p in tree if listens(p)]
+            if copies:
+                break
+            time.sleep(0.1)
+        assert len(copies) == 1
+        connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(16)]
+        for connection in connections:
+            connection.request("GET", "/recommendation/2018-33", headers={"Accept": "text/turtle"})
+            response = connection.getresponse()
+            assert response.status == 200 and response.read()
+        held = {
+            p.pid: sum(c.status == psutil.CONN_ESTABLISHED for c in p.net_connections("tcp"))
+            for p in (psutil.Process(process.pid), copies[0])
+        }
+        assert all(held.values()), held  # 16 connections, each process holds some
+        for connection in connections:
+            connection.close()
+    finally:
+        stop_server(process)
+    gone, alive = psutil.wait_procs(tree, timeout=15)
+    assert not alive
+
+
 def test_serves_other_data(tmp_path: Path) -> None:
     process, url = start_server("--data", str(DATA / "valid" / "minimal.ttl"))
     try:
@@ -246,7 +289,14 @@ def test_every_documented_path_kind_is_served(live_server: str) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [("--port", "0"), ("--port", "70000"), ("--port", "http"), ("--workers", "0"), ("--nope",)],
+    [
+        ("--port", "0"),
+        ("--port", "70000"),
+        ("--port", "http"),
+        ("--workers", "0"),
+        ("--processes", "2"),
+        ("--nope",),
+    ],
 )
 def test_bad_serve_options_are_usage_errors(args: tuple[str, ...]) -> None:
     result = run_cli("serve", *args, timeout=60)

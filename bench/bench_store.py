@@ -276,10 +276,16 @@ def start_oxigraph_disk(quads: Path, location: Path, timeout: float) -> System:
     return system
 
 
+#: thbkg's server processes: one per core, as a deployment on this machine would run.
+PROCESSES = os.cpu_count() or 1
+
+
 def start_thbkg(system: System, source: list[str], timeout: float) -> System:
-    """``thbkg serve SOURCE --production`` (waitress, as deployed) on a free port."""
+    """``thbkg serve SOURCE --production --processes PROCESSES`` (waitress, as deployed) on a
+    free port."""
     port = servers.free_port()
     serve = [sys.executable, "-m", "publish", "serve", *source, "--production"]
+    serve += ["--processes", str(PROCESSES)]
     start(system, [*serve, "--host", "127.0.0.1", "--port", str(port)], port, "/sparql", timeout)
     return system
 

@@ -20,6 +20,7 @@ import re
 import shutil
 import signal
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -200,13 +201,16 @@ def _send_verdict(conn: Connection, settings: Settings, sources: dict, parent: i
 
 
 class _Validation:
-    """Validation in a forked process while this one loads the store: each half takes about
+    """Validation in another process while this one loads the store: each half takes about
     as long as the other, and the store's half runs on one core (issue 8's build target).
 
-    Forked, not spawned: the child starts at once, with the modules already imported."""
+    Forked when this process has one thread (the CLI's build): the child starts at once, with
+    the modules already imported. Spawned otherwise (a server building its cached store): a
+    fork would copy locks other threads hold."""
 
     def __init__(self, settings: Settings, sources: dict[str, tuple[Path, ...]]) -> None:
-        context = multiprocessing.get_context("fork")
+        alone = threading.active_count() == 1
+        context = multiprocessing.get_context("fork" if alone else "spawn")
         self._conn, theirs = context.Pipe(duplex=False)
         # Not a daemon: validation runs its chunks in processes of its own. ``stop`` ends it.
         self._process = context.Process(

@@ -17,6 +17,7 @@ from rdflib.namespace import DCAT, RDF
 from rdflib.query import Result
 
 from publish.namespaces import BASE, DATASET
+from publish.web import crawl
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 REC = "/recommendation/2018-32"
@@ -209,6 +210,32 @@ def test_sitemap_lists_every_page(client, app) -> None:
     assert "http://localhost/recommendation/2018-42" in urls
     for url in urls[:12]:
         assert client.get(url.removeprefix("http://localhost")).status_code == 200, url
+
+
+def test_a_sitemap_past_the_protocols_limit_is_an_index_of_parts(
+    client, app, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Beyond MAX_URLS (50,000 in the Sitemaps protocol; 10 here), /sitemap.xml is a sitemap
+    index and /sitemap-N.xml list the URLs in turn, each once."""
+    monkeypatch.setattr(crawl, "MAX_URLS", 10)
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    index = ElementTree.fromstring(client.get("/sitemap.xml").data)
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    parts = [loc.text for loc in index.findall("s:sitemap/s:loc", ns)]
+    total = len(app.extensions["thbkg.catalogue"].paths()) + 2
+    assert len(parts) == -(-total // 10) and parts[0] == "http://localhost/sitemap-1.xml"
+    urls = []
+    for part in parts:
+        response = client.get(part.removeprefix("http://localhost"))
+        assert response.status_code == 200 and response.mimetype == "application/xml"
+        listed = ElementTree.fromstring(response.data).findall("s:url/s:loc", ns)
+        found = [loc.text for loc in listed]
+        assert 0 < len(found) <= 10
+        urls += found
+    assert len(urls) == len(set(urls)) == total
+    for missing in ("/sitemap-0.xml", f"/sitemap-{len(parts) + 1}.xml"):
+        response = client.get(missing)
+        assert response.status_code == 404 and b"sitemap" in response.data
 
 
 # ---------------------------------------------------------------- caching and compression

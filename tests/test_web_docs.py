@@ -28,6 +28,7 @@ def test_every_route_is_in_the_routes_table(app) -> None:
         "/sparql/": "`/sparql`",
         "/robots.txt": "`/robots.txt`",
         "/sitemap.xml": "`/sitemap.xml`",
+        "/sitemap-<int:part>.xml": "`/sitemap-{N}.xml`",
     }
     for rule in app.url_map.iter_rules():
         assert rule.rule in documented, f"route {rule.rule} is not in the README's routes table"

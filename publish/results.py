@@ -116,8 +116,8 @@ def to_table(answer: Answer) -> bytes:
 
 def to_rdf(answer: Answer, fmt: formats.Format) -> bytes:
     """A CONSTRUCT or DESCRIBE result in an RDF format, by Oxigraph's serializers (with the
-    prefixes the result uses) where they fit: rdflib's Turtle writer took ten times longer than
-    the query itself. JSON-LD stays with rdflib's writer, as everywhere else."""
+    prefixes the result uses) where they fit: copying it into an rdflib graph and writing it
+    with rdflib cost more than the query. JSON-LD stays with rdflib's writer, as elsewhere."""
     native = OX_FORMATS.get(fmt.name)
     if native is None or fmt == formats.JSONLD:
         return answer.graph.serialize(format=fmt.rdflib, encoding="utf-8")

@@ -38,7 +38,7 @@ from rdflib.util import guess_format
 from . import __version__, formats
 from .characters import check_file
 from .config import Settings
-from .describe import DOWNLOAD_FORMATS, Statistics, download_path, statistics
+from .describe import DOWNLOAD_FORMATS, Statistics, download_name, statistics
 from .errors import LoadError, StoreRefused, StoreUnavailable, ThbkgError, ValidationFailed
 from .graph import load_graph, parse_into
 from .lifecycle import end_with_parent
@@ -293,7 +293,7 @@ def _write_downloads(store: EmbeddedStore, directory: Path) -> dict[str, tuple[s
     found = {}
     for fmt in DOWNLOAD_FORMATS:
         digest, size = hashlib.sha256(), 0
-        with (directory / download_path(fmt).rpartition("/")[2]).open("wb") as out:
+        with (directory / download_name(fmt)).open("wb") as out:
             for chunk in dump(store, fmt):
                 digest.update(chunk)
                 size += len(chunk)

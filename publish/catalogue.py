@@ -19,7 +19,13 @@ from pathlib import Path
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, RDFS, SKOS, XSD
 
-from .describe import DOWNLOAD_FORMATS, Statistics, describe_dataset, download_path
+from .describe import (
+    DOWNLOAD_FORMATS,
+    Statistics,
+    describe_dataset,
+    download_name,
+    download_path,
+)
 from .errors import ThbkgError
 from .formats import JSONLD, Format
 from .jsonld import context, to_jsonld
@@ -383,7 +389,7 @@ class Catalogue:
         """The file the build wrote for a download, when the store is a built one."""
         if self.downloads is None:
             return None
-        return self.downloads / download_path(fmt).rpartition("/")[2]
+        return self.downloads / download_name(fmt)
 
     @lru_cache(maxsize=16)  # noqa: B019
     def subjects_in(self, graph: URIRef) -> int:

@@ -62,6 +62,12 @@ def download_path(fmt: Format) -> str:
     return f"download/{DOWNLOAD_STEM}.{fmt.suffix}"
 
 
+def download_name(fmt: Format) -> str:
+    """The file name of the whole graph in ``fmt`` (``thbkg.ttl``): how the build names the
+    file and the download is saved."""
+    return download_path(fmt).rpartition("/")[2]
+
+
 def distribution_iri(fmt: Format) -> URIRef:
     """The DCAT distribution of one download, a fragment of the dataset so it needs no page."""
     return URIRef(f"{DATASET}#distribution-{fmt.name}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, request
 
-from ..describe import DOWNLOAD_FORMATS, download_path
+from ..describe import DOWNLOAD_FORMATS, download_name
 from ..formats import HTML, JSONLD, RESOURCE_OFFERS, Format, by_suffix
 from ..namespaces import BASE
 from . import pages
@@ -97,7 +97,7 @@ def jsonld_context() -> Response:
 def download(name: str) -> Response:
     """The whole graph in one format, as a file to save."""
     for fmt in DOWNLOAD_FORMATS:
-        if download_path(fmt) == f"download/{name}":
+        if download_name(fmt) == name:
             etag, file = catalogue().etag(name), catalogue().download_file(fmt)
             if file is not None:
                 response = sent_file(file, fmt, etag)

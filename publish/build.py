@@ -201,8 +201,8 @@ def _send_verdict(conn: Connection, settings: Settings, sources: dict, parent: i
 
 
 class _Validation:
-    """Validation in another process while this one loads the store: each half takes about
-    as long as the other, and the store's half runs on one core (issue 8's build target).
+    """Validation in another process while this one loads the store, so that the two halves
+    of a build run on a core each (issue 8's build target).
 
     Forked when this process has one thread (the CLI's build): the child starts at once, with
     the modules already imported. Spawned otherwise (a server building its cached store): a

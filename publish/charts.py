@@ -75,8 +75,8 @@ def _short(label: str, size: int = 34) -> str:
 def bars(title: str, rows: tuple[tuple[str, int], ...]) -> Markup:
     """A horizontal bar chart of (label, count), largest first, at most ``MAX_BARS`` bars.
 
-    Memoised: drawing takes ~12 ms of pure Python, and the same few charts (the landing page's,
-    each actor's, each popular search's) are asked for again and again."""
+    Memoised: drawing is pure Python, and the same few charts (the landing page's, each
+    actor's, each popular search's) are asked for again and again."""
     shown = sorted(rows, key=lambda r: (-r[1], r[0].casefold()))[:MAX_BARS]
     chart = pygal.HorizontalBar(**_config(len(shown)))
     chart.title = title

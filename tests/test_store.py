@@ -23,7 +23,7 @@ from publish.build import MANIFEST, build, cached_store, read_manifest, sha256
 from publish.config import ROOT, Settings
 from publish.describe import DOWNLOAD_FORMATS, download_path
 from publish.errors import StoreRefused, ValidationFailed
-from publish.formats import TURTLE
+from publish.formats import NTRIPLES, TURTLE
 from publish.namespaces import BASE, DATA_GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH, THB
 from publish.store import EmbeddedStore, bind_values
 
@@ -295,6 +295,16 @@ def test_bound_values_cannot_change_a_query() -> None:
         "SELECT ?id WHERE { ?r dcterms:identifier ?id }", r=URIRef(BASE + "recommendation/2018-32")
     )
     assert rows == [{"id": Literal("2018/32")}]
+
+
+def test_a_download_answers_a_byte_range(client) -> None:
+    """A download interrupted halfway can be resumed: the file the build wrote answers
+    ``Range`` with 206 and those bytes."""
+    cat = client.application.extensions["thbkg.catalogue"]
+    response = client.get("/download/thbkg.nt", headers={"Range": "bytes=10-29"})
+    assert response.status_code == 206
+    assert response.headers["Content-Range"].startswith("bytes 10-29/")
+    assert response.data == cat.download_file(NTRIPLES).read_bytes()[10:30]
 
 
 def test_downloads_are_the_files_the_build_wrote(client) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -138,6 +139,27 @@ def test_first_log_line_says_where_it_listens_and_production_mode_serves() -> No
         stop_server(process)
 
 
+def _listening_copies(
+    process: subprocess.Popen[str], port: int
+) -> tuple[list[psutil.Process], list[psutil.Process]]:
+    """Everything ``process`` started, and those of them that listen on ``port`` (the copies
+    of the server), once a copy listens (it opens the store first: a few seconds)."""
+
+    def listens(p: psutil.Process) -> bool:
+        return any(
+            c.status == psutil.CONN_LISTEN and c.laddr.port == port
+            for c in p.net_connections("tcp")
+        )
+
+    for _ in range(200):
+        tree = psutil.Process(process.pid).children(recursive=True)
+        copies = [p for p in tree if listens(p)]
+        if copies:
+            break
+        time.sleep(0.1)
+    return tree, copies
+
+
 def test_production_processes_share_the_port_and_stop_together() -> None:
     """``--processes 2``: a second server process listens on the port too, the kernel spreads
     connections over both, and stopping the first stops everything it started."""
@@ -146,20 +168,7 @@ def test_production_processes_share_the_port_and_stop_together() -> None:
     tree = psutil.Process(process.pid).children(recursive=True)
     try:
         assert "in each of 2 processes" in server_log(process).splitlines()[0]
-
-        def listens(p: psutil.Process) -> bool:
-            return any(
-                c.status == psutil.CONN_LISTEN and c.laddr.port == port
-                for c in p.net_connections("tcp")
-            )
-
-        copies: list[psutil.Process] = []
-        for _ in range(200):  # the copy opens the store and listens in a few seconds
-            tree = psutil.Process(process.pid).children(recursive=True)
-            copies = [p for p in tree if listens(p)]
-            if copies:
-                break
-            time.sleep(0.1)
+        tree, copies = _listening_copies(process, port)
         assert len(copies) == 1
         connections = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(16)]
         for connection in connections:
@@ -177,6 +186,20 @@ def test_production_processes_share_the_port_and_stop_together() -> None:
         stop_server(process)
     gone, alive = psutil.wait_procs(tree, timeout=15)
     assert not alive
+
+
+def test_production_copies_end_when_the_first_process_is_killed() -> None:
+    """SIGKILL leaves the first process no time to stop its copies: they end by themselves."""
+    process, url = start_server("--production", "--processes", "2")
+    try:
+        tree, copies = _listening_copies(process, int(url.rsplit(":", 1)[1]))
+        assert len(copies) == 1
+        process.kill()
+        process.wait()
+        gone, alive = psutil.wait_procs(tree, timeout=15)
+        assert not alive
+    finally:
+        stop_server(process)
 
 
 def test_serves_other_data(tmp_path: Path) -> None:

@@ -232,7 +232,7 @@ def render_resource(path: str) -> str:
 
     Rendered once per catalogue, request path with its query, language and public root URL
     (what a page reads of the request): a running server's store does not change, and
-    rendering takes 10-40 ms of Python that every other request would wait for."""
+    rendering is Python work that every other request would wait for."""
     return _rendered(catalogue(), path, request.full_path, language(), request.root_url)
 
 

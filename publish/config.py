@@ -51,6 +51,8 @@ class Settings:
     queries_per_client: int = 4  # of those, per client address; more get 429 + Retry-After
     proxy_hops: int = 0  # trusted reverse proxies in front of the server (X-Forwarded-*)
     cache_max_age: int = 3600  # seconds a cache may reuse a response (Cache-Control max-age)
+    # Bytes of pages and descriptions the server keeps in its response cache (0: none).
+    response_cache: int = 64 << 20
     # Where `thbkg serve` without --store keeps the store it builds from the shipped data.
     cache: Path | None = None  # THBKG_CACHE; else $XDG_CACHE_HOME/thbkg or ~/.cache/thbkg
     endpoint_timeout: float = 10.0  # seconds a --sparql-endpoint may take to answer
@@ -126,6 +128,11 @@ def _count(text: str) -> int:
     return value
 
 
+def _size_or_none(text: str) -> int:
+    """A size as ``byte_size`` reads it, or 0 for none."""
+    return 0 if text.strip() == "0" else byte_size(text)
+
+
 _ENV_CASTS = {
     "query_timeout": _positive(float),
     "max_rows": _positive(int),
@@ -133,6 +140,7 @@ _ENV_CASTS = {
     "engine": _engine,
     "proxy_hops": _count,
     "cache_max_age": _count,
+    "response_cache": _size_or_none,
     "query_memory": byte_size,
     "query_workers": _positive(int),
     "query_queue": _positive(int),
@@ -147,8 +155,8 @@ _ENV_CASTS = {
 
 def from_environment(environ: dict[str, str] | None = None) -> Settings:
     """Defaults overridden by THBKG_QUERY_TIMEOUT, THBKG_MAX_ROWS, THBKG_MAX_BODY, THBKG_ENGINE,
-    THBKG_PROXY_HOPS, THBKG_CACHE_MAX_AGE, THBKG_QUERY_MEMORY, THBKG_QUERY_WORKERS,
-    THBKG_QUERY_QUEUE, THBKG_QUERIES_PER_CLIENT, THBKG_ENDPOINT_TIMEOUT,
+    THBKG_PROXY_HOPS, THBKG_CACHE_MAX_AGE, THBKG_RESPONSE_CACHE, THBKG_QUERY_MEMORY,
+    THBKG_QUERY_WORKERS, THBKG_QUERY_QUEUE, THBKG_QUERIES_PER_CLIENT, THBKG_ENDPOINT_TIMEOUT,
     THBKG_ENDPOINT_START_TIMEOUT, THBKG_CACHE,
     THBKG_CONNECTION_LIMIT, THBKG_CLIENT_TIMEOUT."""
     environ = os.environ if environ is None else environ

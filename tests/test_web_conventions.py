@@ -21,6 +21,8 @@ from publish.web import crawl
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 REC = "/recommendation/2018-32"
+#: For tests that change the app under the server's response cache, which may hold an answer.
+PAST_THE_CACHE = {"Cache-Control": "no-cache"}
 SELECT = "SELECT ?s WHERE { ?s a <https://w3id.org/thbkg/ontology#Theme> } ORDER BY ?s"
 CONSTRUCT = (
     "CONSTRUCT { ?s a <https://w3id.org/thbkg/ontology#Theme> } "
@@ -219,14 +221,15 @@ def test_a_sitemap_past_the_protocols_limit_is_an_index_of_parts(
     index and /sitemap-N.xml list the URLs in turn, each once."""
     monkeypatch.setattr(crawl, "MAX_URLS", 10)
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
-    index = ElementTree.fromstring(client.get("/sitemap.xml").data)
+    # Past the server's response cache, which may hold the sitemap of the real limit.
+    index = ElementTree.fromstring(client.get("/sitemap.xml", headers=PAST_THE_CACHE).data)
     assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
     parts = [loc.text for loc in index.findall("s:sitemap/s:loc", ns)]
     total = len(app.extensions["thbkg.catalogue"].paths()) + 2
     assert len(parts) == -(-total // 10) and parts[0] == "http://localhost/sitemap-1.xml"
     urls = []
     for part in parts:
-        response = client.get(part.removeprefix("http://localhost"))
+        response = client.get(part.removeprefix("http://localhost"), headers=PAST_THE_CACHE)
         assert response.status_code == 200 and response.mimetype == "application/xml"
         listed = ElementTree.fromstring(response.data).findall("s:url/s:loc", ns)
         found = [loc.text for loc in listed]
@@ -300,7 +303,7 @@ def test_the_language_is_chosen_once_per_request(client, monkeypatch, path) -> N
     calls = []
     original = i18n.choose_language
     monkeypatch.setattr(i18n, "choose_language", lambda r: calls.append(1) or original(r))
-    client.get(path, headers={"Accept": BROWSER})
+    client.get(path, headers={"Accept": BROWSER, **PAST_THE_CACHE})
     assert calls == [1]
 
 

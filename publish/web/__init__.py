@@ -10,6 +10,7 @@ from ..build import Site, cached_store, open_built
 from ..catalogue import Catalogue
 from ..config import Settings, from_environment
 from ..rdfio import load_graph
+from .cache import ResponseCache
 from .sparql import init_app as init_sparql
 
 
@@ -40,4 +41,6 @@ def create_app(settings: Settings | None = None, site: Site | None = None) -> Fl
     init_sparql(app, settings, site)
     # Last: its catch-all route maps every other path onto a resource IRI.
     app.register_blueprint(resources.bp)
+    if settings.response_cache:  # outermost: a hit enters neither Flask nor the proxy fix
+        app.wsgi_app = ResponseCache(app.wsgi_app, settings.response_cache)  # type: ignore[method-assign]
     return app

@@ -101,7 +101,9 @@ class ResponseCache:
         finally:
             if hasattr(body, "close"):
                 body.close()
-        self._store(url, environ, _Entry(answer[0], list(answer[1]), data))  # type: ignore[arg-type]
+        # The server dates each answer it sends (Werkzeug dated this one when it was made).
+        headers = [(k, v) for k, v in answer[1] if k.lower() != "date"]  # type: ignore[union-attr]
+        self._store(url, environ, _Entry(answer[0], headers, data))  # type: ignore[arg-type]
         return [data]
 
     def _url(self, environ: WSGIEnvironment) -> tuple[str, ...] | None:

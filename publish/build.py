@@ -485,7 +485,8 @@ def open_endpoint(url: str, settings: Settings) -> Site:
     """An external SPARQL endpoint holding our named graphs. Its figures are counted and its
     search index is built once, at start, each request given ``endpoint_start_timeout``
     (counting a million triples takes an endpoint longer than a page's read may); the index
-    lives in a directory removed with the site."""
+    lives in a directory removed with the site. When the endpoint's own default graph is the
+    union of our graphs, requests use it instead of naming them."""
     names = [graph_iri(name) for name in settings.graph_sources()]
     store = RemoteStore(url, names, settings.endpoint_start_timeout)
     stats = statistics(store)
@@ -495,6 +496,7 @@ def open_endpoint(url: str, settings: Settings) -> Site:
             f"({', '.join(str(n) for n in names)}); load them with: thbkg build DATA... "
             "-o STORE --push GRAPH-STORE-URL"
         )
+    store.adopt_own_dataset(stats.triples)
     scratch = Path(tempfile.mkdtemp(prefix="thbkg-search-"))
     try:
         build_index(store, scratch / INDEX_DIR)

@@ -11,8 +11,10 @@ import subprocess
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -36,20 +38,18 @@ OXIGRAPH = shutil.which("oxigraph")
 REC = "recommendation/2018-33"
 
 
-@pytest.fixture(scope="module")
-def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """An Oxigraph server (the `oxigraph` package's binary) holding the 2018 graph, pushed
-    there by `thbkg build --push`; yields its base URL."""
+@contextmanager
+def oxigraph_server(where: Path, *flags: str) -> Iterator[str]:
+    """An Oxigraph server (the `oxigraph` package's binary) over the store at ``where``, on a
+    free port of 127.0.0.1; yields its base URL, then stops it."""
     if OXIGRAPH is None:
         pytest.fail("the oxigraph server binary is missing: pip install -e '.[test]'")
-    where = tmp_path_factory.mktemp("oxigraph")
     port = free_port()
     server = subprocess.Popen(
-        [OXIGRAPH, "serve", "--location", str(where / "db"), "--bind", f"127.0.0.1:{port}"],
+        [OXIGRAPH, "serve", "--location", str(where), "--bind", f"127.0.0.1:{port}", *flags],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
             try:
@@ -57,6 +57,22 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 break
             except OSError:
                 time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture(scope="module", params=["named graphs", "union default graph"])
+def oxigraph(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """An Oxigraph server holding the 2018 graph, pushed there by `thbkg build --push`; yields
+    its base URL. Twice: as Oxigraph starts by default (its default graph is empty, so thbkg
+    names our graphs in each request) and with ``--union-default-graph`` (thbkg then uses it)."""
+    where = tmp_path_factory.mktemp("oxigraph")
+    flags = ("--union-default-graph",) if request.param == "union default graph" else ()
+    with oxigraph_server(where / "db", *flags) as base:
         result = run_cli(
             "build",
             str(ROOT / "data" / "annex2018.ttl"),
@@ -74,9 +90,6 @@ def oxigraph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert result.returncode == 0, result.stderr
         assert "pushed 5 graphs" in result.stderr
         yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +170,52 @@ def test_serve_sparql_endpoint_as_a_user_does(oxigraph: str) -> None:
             assert (URIRef(BASE + REC), THB.text, None) in parse_rdf(response.read(), "turtle")
     finally:
         stop_server(process)
+
+
+# ---------------------------------------------------------------- the endpoint's own dataset
+
+
+def test_the_endpoints_own_union_is_used_only_when_it_is_ours(oxigraph: str, request) -> None:
+    union = request.node.callspec.params["oxigraph"] == "union default graph"
+    assert open_endpoint(f"{oxigraph}/query", Settings()).store.own_dataset is union
+
+
+OURS = "https://w3id.org/thbkg/graph/data"
+
+
+def _update(base: str, update: str) -> None:
+    body = urllib.parse.urlencode({"update": update}).encode()
+    with urllib.request.urlopen(urllib.request.Request(f"{base}/update", data=body)):
+        pass
+
+
+A, X = "<urn:a> <urn:p> <urn:b>", "<urn:x> <urn:p> <urn:y>"
+UNION = ("--union-default-graph",)
+
+
+@pytest.mark.parametrize(
+    ("flags", "default", "other", "adopted"),
+    [
+        ((), A, "", True),  # the default graph is a copy of ours: the union, exactly
+        ((), X, "", False),  # as many triples as ours, one of them in none of our graphs
+        (UNION, "", X, False),  # the union, of our graph and one that is not ours
+        (UNION, "", "", True),  # the union of ours
+    ],
+    ids=["copy", "one-outside", "other-graph", "union"],
+)
+def test_the_endpoints_own_dataset_is_checked_not_assumed(
+    tmp_path: Path, flags: tuple[str, ...], default: str, other: str, adopted: bool
+) -> None:
+    with oxigraph_server(tmp_path / "db") as base:
+        _update(
+            base,
+            f"INSERT DATA {{ GRAPH <{OURS}> {{ {A} }} {default} GRAPH <urn:o> {{ {other} }} }}",
+        )
+    with oxigraph_server(tmp_path / "db", *flags) as base:
+        store = RemoteStore(f"{base}/query", [URIRef(OURS)])
+        assert store.adopt_own_dataset(union_triples=1) is adopted
+        rows = store.select("SELECT ?s WHERE { ?s ?p ?o }")
+        assert [row["s"] for row in rows] == [URIRef("urn:a")]  # our graph's, either way
 
 
 # ---------------------------------------------------------------- down or slow

@@ -87,23 +87,24 @@ class ResponseCache:
         if entry is not None:
             start_response(entry.status, list(entry.headers))
             return [entry.body]
-        answer: list[object] = []
+        started: list[tuple[str, list[tuple[str, str]]]] = []
 
         def keep(status: str, headers: list[tuple[str, str]], exc_info: object = None) -> object:
-            answer[:] = [status, headers]
+            started.append((status, headers))
             return start_response(status, headers, exc_info)  # type: ignore[arg-type]
 
         body = self.app(environ, keep)
-        if not answer or not self._storable(*answer):  # type: ignore[arg-type]
+        if not started or not self._storable(*started[-1]):
             return body
         try:
             data = b"".join(body)
         finally:
             if hasattr(body, "close"):
                 body.close()
+        status, headers = started[-1]
         # The server dates each answer it sends (Werkzeug dated this one when it was made).
-        headers = [(k, v) for k, v in answer[1] if k.lower() != "date"]  # type: ignore[union-attr]
-        self._store(url, environ, _Entry(answer[0], headers, data))  # type: ignore[arg-type]
+        undated = [(k, v) for k, v in headers if k.lower() != "date"]
+        self._store(url, environ, _Entry(status, undated, data))
         return [data]
 
     def _url(self, environ: WSGIEnvironment) -> tuple[str, ...] | None:

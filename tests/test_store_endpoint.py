@@ -198,10 +198,11 @@ UNION = ("--union-default-graph",)
     [
         ((), A, "", True),  # the default graph is a copy of ours: the union, exactly
         ((), X, "", False),  # as many triples as ours, one of them in none of our graphs
+        ((), A, X, False),  # a copy of ours, but GRAPH ?g would also meet a graph not ours
         (UNION, "", X, False),  # the union, of our graph and one that is not ours
         (UNION, "", "", True),  # the union of ours
     ],
-    ids=["copy", "one-outside", "other-graph", "union"],
+    ids=["copy", "one-outside", "copy-and-another-graph", "other-graph", "union"],
 )
 def test_the_endpoints_own_dataset_is_checked_not_assumed(
     tmp_path: Path, flags: tuple[str, ...], default: str, other: str, adopted: bool

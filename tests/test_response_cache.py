@@ -68,6 +68,26 @@ def test_answers_are_kept_per_value_of_the_headers_vary_names() -> None:
     assert origin.calls == 3
 
 
+def test_representations_that_vary_on_different_headers_are_kept_side_by_side() -> None:
+    """A resource's HTML varies on Accept-Language too, its Turtle does not: clients asking
+    for one and the other in turn are both answered from the cache."""
+
+    def negotiating(environ, start_response):
+        html = "html" in environ.get("HTTP_ACCEPT", "")
+        vary = "Accept, Accept-Language" if html else "Accept"
+        return origin(environ, lambda s, h, e=None: start_response(s, [*h, ("Vary", vary)]))
+
+    origin = Origin()
+    cache = ResponseCache(negotiating, 1 << 20)
+    first = [get(cache, accept=a, accept_language="fr") for a in ("text/html", "text/turtle")]
+    for _ in range(3):
+        again = [get(cache, accept=a, accept_language="fr") for a in ("text/html", "text/turtle")]
+        assert again == first
+    assert origin.calls == 2
+    assert get(cache, accept="text/html", accept_language="en")[2] == b"3 text/html"
+    assert get(cache, accept="text/turtle", accept_language="en") == first[1]
+
+
 @pytest.mark.parametrize(
     "other",
     [

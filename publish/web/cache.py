@@ -9,8 +9,8 @@ gets the same status, headers and body without entering Flask. Requests the cach
 to revalidate or cut (``If-*``, ``Range``, ``Cache-Control``, ``Pragma``) and those carrying
 credentials go to the app, as do HEAD, errors and ``/sparql``: queries are answered by the
 engine each time, under their time limit and admission control (a cache in front may still
-store a GET's answer: it is marked public). Least recently used entries leave first once the
-entries' bodies pass ``capacity`` bytes.
+store a GET's answer: it is marked public). The least recently used URLs leave first once the
+answers kept (bodies and headers) pass ``capacity`` bytes.
 """
 
 from __future__ import annotations
@@ -54,12 +54,9 @@ class _Entry(NamedTuple):
         return len(self.body) + sum(len(k) + len(v) for k, v in self.headers)
 
 
-class _Variants(NamedTuple):
-    """The answers kept for one URL: by the values of the request headers ``vary`` names
-    (as environ keys)."""
-
-    vary: tuple[str, ...]
-    answers: dict[tuple[str, ...], _Entry]
+#: The answers kept for one URL: by the environ keys of the request headers their ``Vary``
+#: names (HTML and Turtle of one resource vary on different headers), then by those values.
+_Variants = dict[tuple[str, ...], dict[tuple[str, ...], _Entry]]
 
 
 def _vary_keys(headers: list[tuple[str, str]]) -> tuple[str, ...]:
@@ -127,12 +124,17 @@ class ResponseCache:
         )
 
     def _find(self, url: tuple[str, ...], environ: WSGIEnvironment) -> _Entry | None:
+        """A kept answer whose ``Vary`` headers had the values this request has."""
         with self._lock:
             variants = self._urls.get(url)
             if variants is None:
                 return None
             self._urls.move_to_end(url)
-            return variants.answers.get(tuple(environ.get(h, "") for h in variants.vary))
+            for vary, answers in variants.items():
+                entry = answers.get(tuple(environ.get(h, "") for h in vary))
+                if entry is not None:
+                    return entry
+        return None
 
     def _storable(self, status: str, headers: list[tuple[str, str]]) -> bool:
         named = {k.lower(): v for k, v in headers}
@@ -152,18 +154,14 @@ class ResponseCache:
         vary = _vary_keys(entry.headers)
         values = tuple(environ.get(h, "") for h in vary)
         with self._lock:
-            variants = self._urls.get(url)
-            if variants is None or variants.vary != vary:  # a URL's Vary changed: start again
-                self._drop(url)
-                variants = self._urls[url] = _Variants(vary, {})
-            old = variants.answers.pop(values, None)
+            answers = self._urls.setdefault(url, {}).setdefault(vary, {})
+            old = answers.pop(values, None)
             self.size += entry.size() - (old.size() if old else 0)
-            variants.answers[values] = entry
+            answers[values] = entry
             self._urls.move_to_end(url)
             while self.size > self.capacity and self._urls:
                 self._drop(next(iter(self._urls)))
 
     def _drop(self, url: tuple[str, ...]) -> None:
-        variants = self._urls.pop(url, None)
-        if variants is not None:
-            self.size -= sum(e.size() for e in variants.answers.values())
+        variants = self._urls.pop(url, {})
+        self.size -= sum(e.size() for answers in variants.values() for e in answers.values())

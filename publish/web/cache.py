@@ -20,6 +20,9 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
+from werkzeug.datastructures import ResponseCacheControl
+from werkzeug.http import parse_cache_control_header, parse_set_header
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -61,9 +64,8 @@ _Variants = dict[tuple[str, ...], dict[tuple[str, ...], _Entry]]
 
 def _vary_keys(headers: list[tuple[str, str]]) -> tuple[str, ...]:
     """The environ keys of the request headers that a response's ``Vary`` names."""
-    named = ",".join(v for k, v in headers if k.lower() == "vary")
-    names = {h.strip().upper().replace("-", "_") for h in named.split(",")} - {""}
-    return tuple(sorted("HTTP_" + name for name in names))
+    named = parse_set_header(",".join(v for k, v in headers if k.lower() == "vary"))
+    return tuple(sorted({"HTTP_" + h.upper().replace("-", "_") for h in named}))
 
 
 class ResponseCache:
@@ -138,14 +140,14 @@ class ResponseCache:
 
     def _storable(self, status: str, headers: list[tuple[str, str]]) -> bool:
         named = {k.lower(): v for k, v in headers}
-        directives = {d.strip().lower() for d in named.get("cache-control", "").split(",")}
+        control = parse_cache_control_header(named.get("cache-control"), cls=ResponseCacheControl)
         length = named.get("content-length", "")
         return (
             status.startswith("200 ")
-            and "public" in directives
-            and not directives & {"no-store", "no-cache", "private"}
+            and control.public
+            and not (control.no_store or control.no_cache or control.private)
             and "set-cookie" not in named
-            and "*" not in named.get("vary", "")
+            and "*" not in parse_set_header(named.get("vary"))
             and length.isdigit()
             and int(length) <= min(MAX_ENTRY, self.capacity)
         )

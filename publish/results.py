@@ -22,6 +22,9 @@ from .store import OX_FORMATS
 #: Output names the core accepts besides the formats of ``publish.formats``.
 TABLE = "table"
 
+#: Our prefixes and their namespaces, as the strings a serializer is handed.
+_NAMESPACES = tuple((prefix, str(ns)) for prefix, ns in PREFIXES.items())
+
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
@@ -121,17 +124,15 @@ def to_rdf(answer: Answer, fmt: formats.Format) -> bytes:
     native = OX_FORMATS.get(fmt.name)
     if native is None or fmt == formats.JSONLD:
         return answer.graph.serialize(format=fmt.rdflib, encoding="utf-8")
-    iris = {
-        term.value
+    # Every IRI after a line feed (which no IRI holds): a namespace is used when "\n" and the
+    # namespace occur in it, one substring search per prefix instead of a loop over the IRIs.
+    iris = "".join(
+        "\n" + term.value
         for triple in answer.triples or ()
         for term in (*triple, getattr(triple.object, "datatype", None))
         if isinstance(term, ox.NamedNode)
-    }
-    used = {
-        prefix: str(ns)
-        for prefix, ns in PREFIXES.items()
-        if any(iri.startswith(str(ns)) for iri in iris)
-    }
+    )
+    used = {prefix: ns for prefix, ns in _NAMESPACES if "\n" + ns in iris}
     return ox.serialize(answer.triples or [], format=native, prefixes=used)
 
 

@@ -8,7 +8,9 @@ its inferred graph and our ontology, as named graphs), every system serves on 12
 - the Oxigraph server in memory (``oxigraph serve``, then the dataset POSTed to /store) and on
   disk (``oxigraph load --location DIR``, then ``oxigraph serve --location DIR``);
 - thbkg from a built store (``thbkg build``, then ``thbkg serve --store --production``) and from
-  that on-disk Oxigraph server (``thbkg serve --sparql-endpoint --production``);
+  that on-disk Oxigraph server (``thbkg serve --sparql-endpoint --production``), which counts
+  and indexes what the endpoint holds at start; and, for its start-up and memory only, from
+  that server with the build of the same data (``--sparql-endpoint --store``), which does not;
 - rdflib-endpoint (``rdflib-endpoint serve FILE``), which parses the file into rdflib's memory.
 
 It measures build or load time, start-up (launch until the endpoint answers ASK), resident
@@ -44,6 +46,7 @@ import pyoxigraph as ox
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import servers  # noqa: E402
+from generate import __file__ as generate_file  # noqa: E402
 from generate import generate  # noqa: E402
 from store_report import report  # noqa: E402
 from timing import median_seconds, percentile, sample_seconds  # noqa: E402
@@ -116,6 +119,7 @@ class System:
 
 OX_MEMORY, OX_DISK = "Oxigraph server", "Oxigraph server "  # shown with their mode
 THBKG_STORE, THBKG_REMOTE, RDFLIB = "thbkg --store", "thbkg --sparql-endpoint", "rdflib-endpoint"
+THBKG_PUSHED = "thbkg --sparql-endpoint --store"
 
 
 class Client:
@@ -153,18 +157,21 @@ class Client:
 
 
 def prepare(size: int, workdir: Path, seed: int) -> tuple[Path, Path, Path, str]:
-    """The data and inferred graphs (generated once per size and seed), the whole dataset as
-    N-Quads for the peers, and the recommendation the size's queries and pages are about."""
+    """The data and inferred graphs (generated once per size and seed, again when the ontology,
+    the shapes or the generator change), the whole dataset as N-Quads for the peers (written
+    again when any of its graphs changes), and the recommendation the size's queries and pages
+    are about."""
     data = workdir / f"gen-{size}-s{seed}.ttl"
     inferred = workdir / f"gen-{size}-s{seed}.inferred.ttl"
     quads = workdir / f"gen-{size}-s{seed}.nq"
-    if not (data.exists() and inferred.exists()):
+    settings = Settings()
+    if _older(data, inferred, than=(settings.ontology, settings.shapes, Path(generate_file))):
         start = time.perf_counter()
         generate(size, data, inferred, seed)
         print(f"generated {data.name} in {time.perf_counter() - start:.0f} s", flush=True)
-    if not quads.exists():
+    if _older(quads, than=(data, inferred, settings.ontology)):
         partial = quads.with_suffix(".nq.partial")
-        sources = ((data, "data"), (Settings().ontology, "ontology"), (inferred, "inferred"))
+        sources = ((data, "data"), (settings.ontology, "ontology"), (inferred, "inferred"))
         with partial.open("wb") as out:
             for path, name in sources:
                 graph = ox.NamedNode(str(graph_iri(name)))
@@ -182,6 +189,12 @@ def prepare(size: int, workdir: Path, seed: int) -> tuple[Path, Path, Path, str]
         if t.predicate == qualified
     )
     return data, inferred, quads, rec
+
+
+def _older(*made: Path, than: tuple[Path, ...]) -> bool:
+    """Whether a file of ``made`` is missing or older than a file it was made from."""
+    newest = max(path.stat().st_mtime for path in than)
+    return any(not path.exists() or path.stat().st_mtime < newest for path in made)
 
 
 def loadavg() -> str:
@@ -298,9 +311,13 @@ def start_thbkg_store(data: Path, inferred: Path, store: Path, timeout: float) -
     return start_thbkg(system, ["--store", str(store)], timeout)
 
 
-def start_thbkg_remote(endpoint: System, timeout: float) -> System:
+def start_thbkg_remote(endpoint: System, timeout: float, built: Path | None = None) -> System:
+    """thbkg on ``endpoint``; with ``built``, the build of the data it holds."""
     url = f"{endpoint.server.base}{endpoint.server.query_path}"
-    return start_thbkg(System(THBKG_REMOTE, "disk"), ["--sparql-endpoint", url], timeout)
+    if built is None:
+        return start_thbkg(System(THBKG_REMOTE, "disk"), ["--sparql-endpoint", url], timeout)
+    source = ["--sparql-endpoint", url, "--store", str(built)]
+    return start_thbkg(System(THBKG_PUSHED, "disk"), source, timeout)
 
 
 def start_rdflib(system: System, quads: Path, timeout: float) -> None:
@@ -539,9 +556,12 @@ def bench_size(
     try:
         systems.append(start_oxigraph_memory(quads, args.timeout))
         systems.append(start_oxigraph_disk(quads, location, args.timeout))
+        pushed = None
         if with_thbkg:
             try:
                 systems.append(start_thbkg_store(data, inferred, store, args.timeout))
+                pushed = start_thbkg_remote(systems[1], args.timeout, built=store)
+                stop(pushed)  # measured for its start only: it queries as the next one does
                 systems.append(start_thbkg_remote(systems[1], args.timeout))
             except RuntimeError as exc:  # measure the peers all the same, and say why not
                 print(f"thbkg left out at this size: {exc}", flush=True)
@@ -560,6 +580,8 @@ def bench_size(
                 measured = in_process_ask(store, args.runs * 50)
                 if measured:
                     system.answers["in-process ASK"], system.answers["pool ASK"] = measured
+        if pushed is not None:
+            systems.append(pushed)
     finally:
         for system in systems:
             stop(system)

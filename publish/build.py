@@ -38,7 +38,7 @@ from rdflib.util import guess_format
 from . import __version__, formats
 from .characters import check_file
 from .config import Settings
-from .describe import DOWNLOAD_FORMATS, Statistics, download_name, statistics
+from .describe import DOWNLOAD_FORMATS, Statistics, download_name, graph_sizes, statistics
 from .errors import LoadError, StoreRefused, StoreUnavailable, ThbkgError, ValidationFailed
 from .graph import load_graph, parse_into
 from .lifecycle import end_with_parent
@@ -90,16 +90,24 @@ class Manifest:
         return Statistics.from_json(self.data["void"])
 
     @property
+    def version(self) -> str:
+        """A fingerprint of the build: it changes with anything the store was built from."""
+        return hashlib.sha256(json.dumps(self.data, sort_keys=True).encode()).hexdigest()
+
+    @property
     def graphs(self) -> tuple[URIRef, ...]:
         """The named graphs the store holds."""
         return tuple(URIRef(g) for g in self.data["graphs"])
 
 
-def read_manifest(location: Path, settings: Settings) -> Manifest:
+def read_manifest(
+    location: Path, settings: Settings, parts: tuple[str, ...] = (OXIGRAPH_DIR, DOWNLOADS_DIR)
+) -> Manifest:
     """The manifest of a store that may be served with ``settings``; StoreRefused otherwise.
 
     Refused, with a message saying to rebuild: no manifest, a store that was not validated, or
-    one built from shapes or an ontology other than the ones this server documents and serves.
+    one built from shapes or an ontology other than the ones this server documents and serves,
+    or one without the ``parts`` (directories) that will be read.
     """
     location = Path(location)
     rebuild = f"rebuild it with: thbkg build DATA... -o {location}"
@@ -128,7 +136,7 @@ def read_manifest(location: Path, settings: Settings) -> Manifest:
                 f"{location} was built with other {what} than {served} (SHA-256 {built} in its "
                 f"manifest); {rebuild}"
             )
-    for directory in (OXIGRAPH_DIR, DOWNLOADS_DIR):
+    for directory in parts:
         if not (location / directory).is_dir():
             raise StoreRefused(f"{location} has no {directory}/ directory; {rebuild}")
     return Manifest(data)
@@ -476,17 +484,23 @@ class Site:
 def open_built(location: Path, settings: Settings) -> Site:
     """A built store, checked (read_manifest) and opened read-only; nothing is validated again."""
     manifest = read_manifest(location, settings)
-    version = hashlib.sha256(json.dumps(manifest.data, sort_keys=True).encode()).hexdigest()
     store = EmbeddedStore.open(location)
-    return Site(store, manifest.statistics, version, location / INDEX_DIR, location / DOWNLOADS_DIR)
+    return Site(
+        store, manifest.statistics, manifest.version, location / INDEX_DIR, location / DOWNLOADS_DIR
+    )
 
 
-def open_endpoint(url: str, settings: Settings) -> Site:
+def open_endpoint(url: str, settings: Settings, built: Path | None = None) -> Site:
     """An external SPARQL endpoint holding our named graphs. Its figures are counted and its
     search index is built once, at start, each request given ``endpoint_start_timeout``
     (counting a million triples takes an endpoint longer than a page's read may); the index
     lives in a directory removed with the site. When the endpoint's own default graph is the
-    union of our graphs, requests use it instead of naming them."""
+    union of our graphs, requests use it instead of naming them.
+
+    With ``built``, the store that was pushed there, nothing is counted or indexed: see
+    ``_open_pushed``."""
+    if built is not None:
+        return _open_pushed(url, settings, Path(built))
     names = [graph_iri(name) for name in settings.graph_sources()]
     store = RemoteStore(url, names, settings.endpoint_start_timeout)
     stats = statistics(store)
@@ -508,3 +522,33 @@ def open_endpoint(url: str, settings: Settings) -> Site:
     site = Site(store, stats, version, scratch / INDEX_DIR)
     weakref.finalize(site, shutil.rmtree, scratch, ignore_errors=True)
     return site
+
+
+def _open_pushed(url: str, settings: Settings, location: Path) -> Site:
+    """An endpoint that holds what the store at ``location`` was built from (``thbkg build
+    --push``): the build's figures, search index and downloads are served as they are, and the
+    endpoint answers everything else. Its Oxigraph directory is not needed.
+
+    Checked before anything is served: the endpoint holds each of the store's named graphs with
+    the triple count the build counted; otherwise StoreRefused, since the search, the figures
+    and the downloads would describe other data than the pages. (A change that keeps every
+    count, a word edited in place, passes: push and serve the same build.)"""
+    manifest = read_manifest(location, settings, parts=(DOWNLOADS_DIR, INDEX_DIR))
+    stats = manifest.statistics
+    store = RemoteStore(url, manifest.graphs, settings.endpoint_start_timeout)
+    built = {URIRef(iri): n for iri, n in manifest.data["graphs"].items() if n}
+    held = graph_sizes(store)
+    if held != built:
+        differences = "; ".join(
+            f"<{iri}>: {built.get(iri, 0):,} triples in the store, {held.get(iri, 0):,} there"
+            for iri in sorted(built.keys() | held.keys())
+            if built.get(iri) != held.get(iri)
+        )
+        raise StoreRefused(
+            f"the SPARQL endpoint {url} does not hold what {location} was built from "
+            f"({differences}); push the store there (thbkg build DATA... -o {location} --push "
+            "GRAPH-STORE-URL), or serve without --store to count and index what it holds"
+        )
+    store.adopt_own_dataset(stats.triples)
+    store.timeout = settings.endpoint_timeout
+    return Site(store, stats, manifest.version, location / INDEX_DIR, location / DOWNLOADS_DIR)

@@ -217,7 +217,9 @@ def build(
     "--store",
     "store",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Store directory that `thbkg build` wrote (opened read-only, not validated again).",
+    help="Store directory that `thbkg build` wrote (opened read-only, not validated again); "
+    "with --sparql-endpoint, the build pushed there, whose figures, search index and downloads "
+    "are served as they are.",
 )
 @click.option(
     "--sparql-endpoint",
@@ -281,11 +283,12 @@ def serve(
     """Serve the graph as linked data: resource pages, downloads, the dataset description and
     the SPARQL endpoint.
 
-    With --store, from a built store; with --sparql-endpoint, from an external endpoint;
-    otherwise the shipped data (or --data) is built into a cached store first, rebuilt when a
-    source, the shapes or the ontology change (a graph that does not conform is not served:
-    the report is printed, exit code 1). A store that is not validated or was built with
-    other shapes or ontology is refused (exit code 2): rebuild it.
+    With --store, from a built store; with --sparql-endpoint, from an external endpoint (its
+    figures counted and its search index built at start, unless --store names the build that
+    was pushed there); otherwise the shipped data (or --data) is built into a cached store
+    first, rebuilt when a source, the shapes or the ontology change (a graph that does not
+    conform is not served: the report is printed, exit code 1). A store that is not validated
+    or was built with other shapes or ontology is refused (exit code 2): rebuild it.
     """
     from .build import Site, cached_store, open_built, open_endpoint
     from .web import create_app
@@ -295,8 +298,8 @@ def serve(
         raise click.UsageError("--inferred goes with --data: the shipped data has its own")
     if processes > 1 and not production:
         raise click.UsageError("--processes goes with --production")
-    if sum(bool(x) for x in (store, endpoint, data)) > 1:
-        raise click.UsageError("give one of --store, --sparql-endpoint and --data")
+    if data and (store or endpoint):
+        raise click.UsageError("--data goes without --store and --sparql-endpoint")
     if data:  # another data set: the shipped inferred graph and annotations do not belong to it
         settings = settings.with_overrides(data=data, inferred=inferred, annotations=())
     settings = settings.with_overrides(
@@ -304,7 +307,7 @@ def serve(
     )
     source: Path | Site
     if endpoint:
-        site = source = open_endpoint(endpoint, settings)
+        site = source = open_endpoint(endpoint, settings, built=store)
     else:
         source = store or cached_store(settings)
         site = open_built(source, settings)

@@ -155,15 +155,21 @@ _REPORTS = "SELECT ?r WHERE { ?r a thb:Report FILTER(isIRI(?r)) } ORDER BY STR(?
 _YEARS = "SELECT DISTINCT ?y WHERE { ?r a thb:Recommendation ; thb:year ?y }"
 
 
+def _counts(store: Store, query: str, key: str) -> dict[URIRef, int]:
+    rows = store.select(query)
+    return dict(sorted((r[key], int(r["n"])) for r in rows if isinstance(r.get(key), URIRef)))
+
+
+def graph_sizes(store: Store) -> dict[URIRef, int]:
+    """Triples in each named graph of the store (a graph without triples is not listed)."""
+    return _counts(store, _GRAPHS, "g")
+
+
 def statistics(store: Store) -> Statistics:
     """Count what VoID reports, with SPARQL over the store (at build time, or once at start
     for an external endpoint): triples, entities in our URI space, class and property use."""
     totals = store.select(_TOTALS)[0]
     entities = store.select(_ENTITIES, base=Literal(BASE))[0]["n"]
-
-    def counts(query: str, key: str) -> dict[URIRef, int]:
-        rows = store.select(query)
-        return dict(sorted((r[key], int(r["n"])) for r in rows if isinstance(r.get(key), URIRef)))
 
     examples = []
     for cls in (THB.Recommendation, THB.Theme, THB.Actor, THB.Report):
@@ -173,9 +179,9 @@ def statistics(store: Store) -> Statistics:
         entities=int(entities),
         distinct_subjects=int(totals["subjects"]),
         distinct_objects=int(totals["objects"]),
-        classes=counts(_CLASSES, "c"),
-        properties=counts(_PROPERTIES, "p"),
-        graphs=counts(_GRAPHS, "g"),
+        classes=_counts(store, _CLASSES, "c"),
+        properties=_counts(store, _PROPERTIES, "p"),
+        graphs=graph_sizes(store),
         examples=tuple(examples),
         reports=tuple(row["r"] for row in store.select(_REPORTS)),
         years=tuple(sorted({int(str(row["y"])) for row in store.select(_YEARS)})),

@@ -36,6 +36,8 @@ from .conftest import free_port, parse_rdf, run_cli, start_server, stop_server, 
 pytestmark = pytest.mark.server
 OXIGRAPH = shutil.which("oxigraph")
 REC = "recommendation/2018-33"
+#: The store each Oxigraph server of the ``oxigraph`` fixture was pushed from, by base URL.
+PUSHED: dict[str, Path] = {}
 
 
 @contextmanager
@@ -89,6 +91,7 @@ def oxigraph(
         )
         assert result.returncode == 0, result.stderr
         assert "pushed 5 graphs" in result.stderr
+        PUSHED[base] = where / "store"
         yield base
 
 
@@ -170,6 +173,83 @@ def test_serve_sparql_endpoint_as_a_user_does(oxigraph: str) -> None:
             assert (URIRef(BASE + REC), THB.text, None) in parse_rdf(response.read(), "turtle")
     finally:
         stop_server(process)
+
+
+# ---------------------------------------------------------------- the build that was pushed
+
+
+@pytest.fixture(scope="module")
+def web_copy(oxigraph: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What a web server needs of the store pushed to ``oxigraph``: the store without its
+    Oxigraph directory (the endpoint holds the graphs)."""
+    copy = tmp_path_factory.mktemp("web") / "store"
+    shutil.copytree(PUSHED[oxigraph], copy, ignore=shutil.ignore_patterns("oxigraph"))
+    return copy
+
+
+def test_the_pushed_build_is_served_without_counting_or_indexing(
+    oxigraph: str, web_copy: Path
+) -> None:
+    """With --store, the build's figures, search index and downloads are the site's own."""
+    site = open_endpoint(f"{oxigraph}/query", Settings(), built=web_copy)
+    assert site.search == web_copy / "search" and site.downloads == web_copy / "downloads"
+    built = json.loads((web_copy / "manifest.json").read_text(encoding="utf-8"))
+    assert site.stats.to_json() == built["void"]
+    counted = open_endpoint(f"{oxigraph}/query", Settings())
+    assert site.stats.triples == counted.stats.triples
+    assert site.stats.graphs == counted.stats.graphs
+
+
+def test_serve_the_pushed_build_as_a_user_does(oxigraph: str, web_copy: Path) -> None:
+    process, url = start_server("--sparql-endpoint", f"{oxigraph}/query", "--store", str(web_copy))
+    try:
+        with urllib.request.urlopen(f"{url}/{REC}.ttl") as response:
+            assert (URIRef(BASE + REC), THB.text, None) in parse_rdf(response.read(), "turtle")
+        request = urllib.request.Request(f"{url}/?q=victimes", headers={"Accept": "text/html"})
+        with urllib.request.urlopen(request) as response:
+            assert "2018/" in response.read().decode("utf-8")
+        with urllib.request.urlopen(f"{url}/download/thbkg.nt") as response:
+            assert response.read() == (web_copy / "downloads" / "thbkg.nt").read_bytes()
+        query = urllib.parse.urlencode({"query": "ASK { ?r a thb:Recommendation }"})
+        request = urllib.request.Request(
+            f"{url}/sparql?{query}", headers={"Accept": "application/sparql-results+json"}
+        )
+        with urllib.request.urlopen(request) as response:
+            assert json.loads(response.read())["boolean"] is True
+    finally:
+        stop_server(process)
+
+
+def test_a_build_the_endpoint_does_not_hold_is_refused(oxigraph: str, tmp_path: Path) -> None:
+    """The endpoint holds the 2018 graph; another build's figures and search would lie."""
+    other = tmp_path / "other"
+    built = run_cli(
+        "build", str(ROOT / "tests" / "data" / "valid" / "minimal.ttl"), "-o", str(other)
+    )
+    assert built.returncode == 0, built.stderr
+    result = run_cli("serve", "--sparql-endpoint", f"{oxigraph}/query", "--store", str(other))
+    assert result.returncode == 2, result.stderr
+    assert f"does not hold what {other} was built from" in result.stderr
+    assert f"<{OURS}>: " in result.stderr and "triples in the store" in result.stderr
+    assert "--push" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_pushed_build_without_its_downloads_is_refused(
+    oxigraph: str, web_copy: Path, tmp_path: Path
+) -> None:
+    partial = tmp_path / "store"
+    shutil.copytree(web_copy, partial, ignore=shutil.ignore_patterns("downloads"))
+    result = run_cli("serve", "--sparql-endpoint", f"{oxigraph}/query", "--store", str(partial))
+    assert result.returncode == 2
+    assert f"{partial} has no downloads/ directory" in result.stderr
+
+
+def test_data_goes_without_a_store_or_an_endpoint(oxigraph: str, web_copy: Path) -> None:
+    data = str(ROOT / "data" / "annex2018.ttl")
+    for other in (["--store", str(web_copy)], ["--sparql-endpoint", f"{oxigraph}/query"]):
+        result = run_cli("serve", "--data", data, *other)
+        assert result.returncode == 2
+        assert "--data goes without --store and --sparql-endpoint" in result.stderr
 
 
 # ---------------------------------------------------------------- the endpoint's own dataset

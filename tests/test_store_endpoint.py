@@ -3,6 +3,7 @@ with `thbkg build --push`; an endpoint that is down or slow is a 502 / 504, neve
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -198,6 +199,12 @@ def test_the_pushed_build_is_served_without_counting_or_indexing(
     counted = open_endpoint(f"{oxigraph}/query", Settings())
     assert site.stats.triples == counted.stats.triples
     assert site.stats.graphs == counted.stats.graphs
+    # The downloads are the build's files, so the dataset description states their checksums
+    # (counted from the endpoint, a download has none).
+    digest = hashlib.sha256((web_copy / "downloads" / "thbkg.nt").read_bytes()).hexdigest()
+    described = create_app(Settings(), site).test_client().get("/dataset.ttl")
+    assert described.status_code == 200 and digest in described.get_data(as_text=True)
+    assert not counted.stats.files
 
 
 def test_serve_the_pushed_build_as_a_user_does(oxigraph: str, web_copy: Path) -> None:

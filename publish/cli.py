@@ -225,7 +225,8 @@ def build(
     "--sparql-endpoint",
     "endpoint",
     metavar="URL",
-    help="Serve from this SPARQL 1.1 endpoint holding our named graphs instead of a store.",
+    help="Serve from this SPARQL 1.1 endpoint holding our named graphs (with --store, the "
+    "build that was pushed there).",
 )
 @click.option(
     "--data",

@@ -46,7 +46,6 @@ import pyoxigraph as ox
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import servers  # noqa: E402
-from generate import __file__ as generate_file  # noqa: E402
 from generate import generate  # noqa: E402
 from store_report import report  # noqa: E402
 from timing import median_seconds, percentile, sample_seconds  # noqa: E402
@@ -156,6 +155,10 @@ class Client:
 # ------------------------------------------------------------------ data
 
 
+#: The generator's source: data it made before its last change is made again.
+GENERATOR = Path(__file__).with_name("generate.py")
+
+
 def prepare(size: int, workdir: Path, seed: int) -> tuple[Path, Path, Path, str]:
     """The data and inferred graphs (generated once per size and seed, again when the ontology,
     the shapes or the generator change), the whole dataset as N-Quads for the peers (written
@@ -165,7 +168,7 @@ def prepare(size: int, workdir: Path, seed: int) -> tuple[Path, Path, Path, str]
     inferred = workdir / f"gen-{size}-s{seed}.inferred.ttl"
     quads = workdir / f"gen-{size}-s{seed}.nq"
     settings = Settings()
-    if _older(data, inferred, than=(settings.ontology, settings.shapes, Path(generate_file))):
+    if _older(data, inferred, than=(settings.ontology, settings.shapes, GENERATOR)):
         start = time.perf_counter()
         generate(size, data, inferred, seed)
         print(f"generated {data.name} in {time.perf_counter() - start:.0f} s", flush=True)

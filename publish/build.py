@@ -536,8 +536,7 @@ def _open_pushed(url: str, settings: Settings, location: Path) -> Site:
     manifest = read_manifest(location, settings, parts=(DOWNLOADS_DIR, INDEX_DIR))
     stats = manifest.statistics
     store = RemoteStore(url, manifest.graphs, settings.endpoint_start_timeout)
-    built = {URIRef(iri): n for iri, n in manifest.data["graphs"].items() if n}
-    held = graph_sizes(store)
+    built, held = stats.graphs, graph_sizes(store)  # as the build counted them, and there
     if held != built:
         differences = "; ".join(
             f"<{iri}>: {built.get(iri, 0):,} triples in the store, {held.get(iri, 0):,} there"

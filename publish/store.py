@@ -436,8 +436,8 @@ class RemoteStore:
     def adopt_own_dataset(self, union_triples: int) -> bool:
         """Name no graphs in requests from now on if the endpoint's own dataset is ours: its
         named graphs are among ours and its default graph is their union (``oxigraph serve
-        --union-default-graph``, Fuseki's ``unionDefaultGraph``), which an endpoint evaluates
-        faster than a dataset named in each request. Checked, not assumed: the default graph
+        --union-default-graph``, the one tested), which an endpoint evaluates faster than a
+        dataset named in each request. Checked, not assumed: the default graph
         holds ``union_triples`` triples (the union's count), none of them outside every named
         graph. An endpoint that cannot tell keeps getting our graphs named."""
 

@@ -119,3 +119,22 @@ def test_ctrl_c_stops_every_server(tmp_path: Path) -> None:
     assert bench.process.returncode == 130, "".join(bench.lines) + rest
     assert "interrupted: servers stopped" in rest
     assert bench.survivors() == []
+
+
+def test_the_start_up_floor_prints_each_step() -> None:
+    """bench/bench_startup_floor.py: a row per step, seconds and megabytes, each above nothing."""
+    result = subprocess.run(
+        [sys.executable, "bench/bench_startup_floor.py", "--runs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("|")[1:4] for line in result.stdout.splitlines()[2:]]
+    assert [name.strip() for name, _, _ in rows] == [
+        "the bare interpreter",
+        "Flask, rdflib, pyoxigraph and waitress imported",
+        "thbkg's web app imported (publish.web)",
+    ]
+    assert all(float(seconds) > 0 and int(megabytes) > 0 for _, seconds, megabytes in rows)
